@@ -1,0 +1,33 @@
+// Package activities holds the side effects of journeys: recording what a
+// run did and sending messages. Every activity is safe to retry.
+package activities
+
+import (
+	"context"
+	"log/slog"
+
+	"journeys/channels"
+	"journeys/reporting"
+)
+
+// Sender delivers one message on one channel.
+type Sender interface {
+	Send(ctx context.Context, m channels.Message) (channels.Receipt, error)
+}
+
+// Store is the part of the reporting store the activities use.
+type Store interface {
+	User(ctx context.Context, id string) (reporting.User, error)
+	Record(ctx context.Context, e reporting.Entry) error
+	EndEnrollment(ctx context.Context, id int64, status string, e reporting.Entry) error
+	ClaimDelivery(ctx context.Context, key string, enrollmentID int64, step int, channel string) (reporting.Delivery, error)
+	MarkDelivered(ctx context.Context, key, provider, providerID string) error
+}
+
+// Activities holds what journey activities depend on. Workflows call its
+// methods through a nil pointer; the worker registers a filled one.
+type Activities struct {
+	Store   Store
+	Senders map[channels.Channel]Sender
+	Log     *slog.Logger
+}

@@ -1,0 +1,51 @@
+package activities
+
+import (
+	"context"
+	"time"
+
+	"journeys/reporting"
+)
+
+// RecordInput is one entry for a run's reporting log.
+type RecordInput struct {
+	EnrollmentID int64
+	JourneyID    string
+	UserID       string
+	Step         int
+	Kind         string
+	Channel      string
+	Template     string
+	Detail       string
+	// At is when it happened; zero means now.
+	At time.Time
+}
+
+func (in RecordInput) entry() reporting.Entry {
+	at := in.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	return reporting.Entry{
+		EnrollmentID: in.EnrollmentID, JourneyID: in.JourneyID, UserID: in.UserID,
+		Step: in.Step, Kind: in.Kind, Channel: in.Channel, Template: in.Template,
+		Detail: in.Detail, At: at.UTC(),
+	}
+}
+
+// Record appends an entry to the reporting log, once however often it runs.
+func (a *Activities) Record(ctx context.Context, in RecordInput) error {
+	return a.Store.Record(ctx, in.entry())
+}
+
+// FinishInput closes an enrollment.
+type FinishInput struct {
+	RecordInput
+	// Status is the enrollment's final status: converted, exited or failed.
+	Status string
+}
+
+// Finish closes the enrollment with its final status and logs why.
+func (a *Activities) Finish(ctx context.Context, in FinishInput) error {
+	return a.Store.EndEnrollment(ctx, in.EnrollmentID, in.Status, in.entry())
+}

@@ -1,0 +1,122 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/labstack/echo/v4"
+)
+
+// Error codes clients can branch on.
+const (
+	CodeInvalid      = "invalid"
+	CodeUnauthorized = "unauthorized"
+	CodeNotFound     = "not_found"
+	CodeConflict     = "conflict"
+	CodeUnavailable  = "unavailable"
+	CodeInternal     = "internal"
+)
+
+// codes maps error codes to HTTP statuses.
+var codes = map[string]int{
+	CodeInvalid:      http.StatusBadRequest,
+	CodeUnauthorized: http.StatusUnauthorized,
+	CodeNotFound:     http.StatusNotFound,
+	CodeConflict:     http.StatusConflict,
+	CodeUnavailable:  http.StatusServiceUnavailable,
+	CodeInternal:     http.StatusInternalServerError,
+}
+
+// Error is an error the client should see: a code and a message a person
+// can act on.
+type Error struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func (e *Error) Error() string { return e.Code + ": " + e.Message }
+
+// Errorf returns an *Error with a formatted message.
+func Errorf(code, format string, args ...any) *Error {
+	return &Error{Code: code, Message: fmt.Sprintf(format, args...)}
+}
+
+// errorHandler writes every error in the same JSON shape. Errors that are
+// not *Error are logged and reach the client as a bare internal error.
+func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
+	return func(err error, c echo.Context) {
+		if c.Response().Committed {
+			return
+		}
+		e := &Error{Code: CodeInternal, Message: "internal error; the service logged the details"}
+		var apiErr *Error
+		var httpErr *echo.HTTPError
+		switch {
+		case errors.As(err, &apiErr):
+			e = apiErr
+		case errors.As(err, &httpErr) && httpErr.Code == http.StatusNotFound:
+			e = Errorf(CodeNotFound, "no route %s %s; see /openapi.yaml", c.Request().Method, c.Request().URL.Path)
+		case errors.As(err, &httpErr) && httpErr.Code == http.StatusMethodNotAllowed:
+			writeError(c, http.StatusMethodNotAllowed, Errorf("method_not_allowed", "%s is not allowed on %s", c.Request().Method, c.Request().URL.Path))
+			return
+		case errors.As(err, &httpErr) && httpErr.Code < 500:
+			writeError(c, httpErr.Code, Errorf(CodeInvalid, "%v", httpErr.Message))
+			return
+		default:
+			log.ErrorContext(c.Request().Context(), "request failed",
+				"method", c.Request().Method, "path", c.Path(), "error", err)
+		}
+		writeError(c, codes[e.Code], e)
+	}
+}
+
+func writeError(c echo.Context, status int, e *Error) {
+	var err error
+	if c.Request().Method == http.MethodHead {
+		err = c.NoContent(status)
+	} else {
+		err = c.JSON(status, map[string]*Error{"error": e})
+	}
+	if err != nil {
+		c.Logger().Error(err)
+	}
+}
+
+// maxBody bounds request bodies; the largest legitimate ones are batches.
+const maxBody = 8 << 20
+
+// bind decodes the JSON body into v, rejecting malformed JSON and unknown
+// fields with a message that says what is wrong and where.
+func bind(c echo.Context, v any) error {
+	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBody)
+	dec := json.NewDecoder(body)
+	dec.DisallowUnknownFields()
+	err := dec.Decode(v)
+	if err == nil && dec.More() {
+		err = errors.New("unexpected data after the JSON object")
+	}
+	var syntaxErr *json.SyntaxError
+	var typeErr *json.UnmarshalTypeError
+	var maxErr *http.MaxBytesError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, io.EOF):
+		return Errorf(CodeInvalid, "the request body is empty; send a JSON object")
+	case errors.As(err, &syntaxErr):
+		return Errorf(CodeInvalid, "the body is not valid JSON (at byte %d): %v", syntaxErr.Offset, err)
+	case errors.As(err, &typeErr):
+		return Errorf(CodeInvalid, "field %q must be a %s", typeErr.Field, typeErr.Type)
+	case errors.As(err, &maxErr):
+		return Errorf(CodeInvalid, "the body is larger than %d bytes", maxBody)
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		return Errorf(CodeInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
+	default:
+		return Errorf(CodeInvalid, "the body is not valid JSON: %v", err)
+	}
+}

@@ -1,0 +1,96 @@
+package api
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"net/mail"
+	"regexp"
+	"time"
+
+	"github.com/labstack/echo/v4"
+
+	"journeys/reporting"
+)
+
+// userRequest is the body of PUT /v1/users/{user_id}.
+type userRequest struct {
+	Email      string          `json:"email"`
+	Phone      string          `json:"phone"`
+	PushToken  string          `json:"push_token"`
+	Timezone   string          `json:"timezone"`
+	Attributes json.RawMessage `json:"attributes"`
+}
+
+var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
+
+func (r userRequest) validate() error {
+	if r.Email != "" {
+		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
+			return Errorf(CodeInvalid, "email %q is not an email address", r.Email)
+		}
+	}
+	if r.Phone != "" && !e164.MatchString(r.Phone) {
+		return Errorf(CodeInvalid, "phone %q must be in E.164 form, such as +989121234567", r.Phone)
+	}
+	if r.Timezone != "" {
+		if _, err := time.LoadLocation(r.Timezone); err != nil {
+			return Errorf(CodeInvalid, "timezone %q is not an IANA time zone such as Asia/Tehran", r.Timezone)
+		}
+	}
+	if len(r.Attributes) > 0 && string(r.Attributes) != "null" {
+		var obj map[string]any
+		if err := json.Unmarshal(r.Attributes, &obj); err != nil {
+			return Errorf(CodeInvalid, "attributes must be a JSON object, such as {\"first_name\": \"Sara\"}")
+		}
+	}
+	return nil
+}
+
+func (s *Server) putUser(c echo.Context) error {
+	id := c.Param("user_id")
+	if err := checkID("user_id", id); err != nil {
+		return err
+	}
+	var req userRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if err := req.validate(); err != nil {
+		return err
+	}
+	attrs := req.Attributes
+	if string(attrs) == "null" {
+		attrs = nil
+	}
+	u, err := s.store.PutUser(c.Request().Context(), reporting.User{
+		ID: id, Email: req.Email, Phone: req.Phone, PushToken: req.PushToken,
+		Timezone: req.Timezone, Attributes: attrs,
+	})
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+func (s *Server) getUser(c echo.Context) error {
+	u, err := s.store.User(c.Request().Context(), c.Param("user_id"))
+	if errors.Is(err, reporting.ErrNotFound) {
+		return Errorf(CodeNotFound, "user %q has no profile; create it with PUT /v1/users/%s", c.Param("user_id"), c.Param("user_id"))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, u)
+}
+
+var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$`)
+
+// checkID rejects ids that would not read well in a workflow id: they are
+// 1 to 128 letters, digits and _ . : @ -, starting with a letter or digit.
+func checkID(field, id string) error {
+	if !idPattern.MatchString(id) {
+		return Errorf(CodeInvalid, "%s %q must be 1 to 128 letters, digits or _ . : @ -, starting with a letter or digit", field, id)
+	}
+	return nil
+}

@@ -1,0 +1,74 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"journeys/api"
+	"journeys/reporting"
+)
+
+// serve runs the API, the worker or both against an existing Temporal
+// cluster until ctx is done.
+func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	store, err := reporting.Open(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return fmt.Errorf("DATABASE_URL: %w", err)
+	}
+	defer store.Close()
+	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
+	if err != nil {
+		return err
+	}
+	defer c.Close()
+	return runService(ctx, cfg, store, c, log, nil)
+}
+
+// runService runs the roles cfg asks for. ready, when set, is called with
+// the API's address once it listens.
+func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, log *slog.Logger, ready func(apiAddr string)) error {
+	if cfg.Role == "all" || cfg.Role == "worker" {
+		w := newWorker(c, store, consoleSenders(log), log)
+		if err := w.Start(); err != nil {
+			return fmt.Errorf("start worker: %w", err)
+		}
+		defer w.Stop()
+		log.Info("worker started", "task_queue", "journeys")
+	}
+	if cfg.Role == "worker" {
+		<-ctx.Done()
+		return nil
+	}
+
+	l, err := net.Listen("tcp", cfg.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("JOURNEYS_HTTP_ADDR: %w", err)
+	}
+	srv := &http.Server{
+		Handler:           api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log}),
+		ReadHeaderTimeout: 10 * time.Second,
+	}
+	if ready != nil {
+		ready(l.Addr().String())
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(l) }()
+	select {
+	case err := <-errc:
+		return fmt.Errorf("api: %w", err)
+	case <-ctx.Done():
+	}
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
+		return fmt.Errorf("api shutdown: %w", err)
+	}
+	return nil
+}

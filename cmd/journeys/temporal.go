@@ -1,0 +1,87 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/client"
+	sdklog "go.temporal.io/sdk/log"
+	"go.temporal.io/sdk/worker"
+
+	"journeys/activities"
+	"journeys/channels"
+	"journeys/reporting"
+	"journeys/workflows"
+)
+
+// dialTemporal connects to the Temporal frontend, retrying while it starts.
+func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger) (client.Client, error) {
+	opts := client.Options{
+		HostPort:  address,
+		Namespace: namespace,
+		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+	}
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		c, err := client.DialContext(ctx, opts)
+		if err == nil {
+			return c, nil
+		}
+		if time.Now().After(deadline) || ctx.Err() != nil {
+			return nil, fmt.Errorf("TEMPORAL_ADDRESS: cannot reach Temporal at %s: %w", address, err)
+		}
+		time.Sleep(time.Second)
+	}
+}
+
+// registerSearchAttributes adds the journey search attributes the namespace
+// lacks. Running it again changes nothing.
+func registerSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	ops := c.OperatorService()
+	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
+	if err != nil {
+		return fmt.Errorf("list search attributes: %w", err)
+	}
+	missing := workflows.SearchAttributes()
+	for name := range missing {
+		if _, ok := have.GetCustomAttributes()[name]; ok {
+			delete(missing, name)
+		}
+	}
+	if len(missing) == 0 {
+		return nil
+	}
+	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+		Namespace:        namespace,
+		SearchAttributes: missing,
+	})
+	if err != nil {
+		return fmt.Errorf("add search attributes: %w", err)
+	}
+	return nil
+}
+
+// newWorker returns a worker for journey workflows and their activities.
+func newWorker(c client.Client, store *reporting.Store, senders map[channels.Channel]activities.Sender, log *slog.Logger) worker.Worker {
+	w := worker.New(c, workflows.TaskQueue, worker.Options{
+		// Thousands of timers fire together when an audience enrolled at
+		// once reaches its next step; the defaults poll with two goroutines.
+		MaxConcurrentWorkflowTaskPollers: 8,
+		MaxConcurrentActivityTaskPollers: 8,
+	})
+	workflows.Register(w)
+	w.RegisterActivity(&activities.Activities{Store: store, Senders: senders, Log: log})
+	return w
+}
+
+// consoleSenders sends every channel to the log.
+func consoleSenders(log *slog.Logger) map[channels.Channel]activities.Sender {
+	out := map[channels.Channel]activities.Sender{}
+	for _, c := range channels.All {
+		out[c] = &channels.Console{Log: log.With("sender", "console")}
+	}
+	return out
+}

@@ -1,0 +1,70 @@
+// Package dbtest gives tests a throwaway Postgres database, migrated, and
+// dropped when the test ends.
+package dbtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"net/url"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	_ "github.com/lib/pq"
+
+	"journeys/reporting"
+)
+
+// DefaultURL is the server tests use unless JOURNEYS_TEST_DATABASE_URL names
+// another: the local Postgres with trust auth.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// New creates a fresh database, migrates it and returns a store on it with
+// its URL. Without a reachable Postgres the test fails: tests that need it
+// never skip.
+func New(t testing.TB) (*reporting.Store, string) {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+
+	base := os.Getenv("JOURNEYS_TEST_DATABASE_URL")
+	if base == "" {
+		base = DefaultURL
+	}
+	u, err := url.Parse(base)
+	if err != nil {
+		t.Fatalf("JOURNEYS_TEST_DATABASE_URL: %v", err)
+	}
+	b := make([]byte, 6)
+	rand.Read(b)
+	name := "journeys_test_" + hex.EncodeToString(b)
+	u.Path = "/" + name
+
+	if err := reporting.CreateDatabase(ctx, u.String()); err != nil {
+		t.Fatalf("tests need Postgres at %s (start it, or set JOURNEYS_TEST_DATABASE_URL): %v", base, err)
+	}
+	store, err := reporting.Open(ctx, u.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		store.Close()
+		admin := *u
+		admin.Path = "/postgres"
+		db, err := sqlx.Open("postgres", admin.String())
+		if err != nil {
+			t.Errorf("drop test database: %v", err)
+			return
+		}
+		defer db.Close()
+		if _, err := db.Exec(`DROP DATABASE IF EXISTS ` + name + ` WITH (FORCE)`); err != nil {
+			t.Errorf("drop test database: %v", err)
+		}
+	})
+	if err := store.Migrate(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return store, u.String()
+}

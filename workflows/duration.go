@@ -1,0 +1,65 @@
+package workflows
+
+import (
+	"encoding/json"
+	"fmt"
+	"time"
+)
+
+// Duration is a wait in a journey config, written as a Go duration string
+// such as "24h" or "90m".
+type Duration struct {
+	time.Duration
+	// invalid keeps text that did not parse, so that validation can name
+	// the field it came from.
+	invalid string
+}
+
+// Hours returns a Duration of n hours.
+func Hours(n int) Duration { return Duration{Duration: time.Duration(n) * time.Hour} }
+
+// MarshalJSON writes the duration as a string.
+func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(d.String())
+}
+
+// UnmarshalJSON reads a duration string. Text that is not a duration is
+// kept and reported by check.
+func (d *Duration) UnmarshalJSON(b []byte) error {
+	var s string
+	if err := json.Unmarshal(b, &s); err != nil {
+		d.invalid = string(b)
+		return nil
+	}
+	v, err := time.ParseDuration(s)
+	if err != nil {
+		d.invalid = s
+		return nil
+	}
+	*d = Duration{Duration: v}
+	return nil
+}
+
+// check reports a duration that did not parse or is not positive.
+func (d Duration) check(field string) error {
+	if d.invalid != "" {
+		return &ConfigError{Field: field, Message: fmt.Sprintf("%q is not a duration; write it like \"24h\" or \"90m\"", d.invalid)}
+	}
+	if d.Duration <= 0 {
+		return &ConfigError{Field: field, Message: "must be a positive duration such as \"24h\""}
+	}
+	return nil
+}
+
+// ConfigError is a journey config that cannot run, naming the field.
+type ConfigError struct {
+	Field   string
+	Message string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Field == "" {
+		return "config " + e.Message
+	}
+	return "config." + e.Field + ": " + e.Message
+}
