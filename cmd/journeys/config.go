@@ -25,8 +25,8 @@ type config struct {
 // setting ties an environment variable to a flag and a config field.
 type setting struct {
 	env, flag, def, usage string
-	field             func(*config) *string
-	commands          string // the subcommands that read it
+	field                 func(*config) *string
+	commands              string // the subcommands that read it
 }
 
 var settings = []setting{

@@ -124,7 +124,7 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 		temporal.WithClaimMapper(func(*tconfig.Config) authorization.ClaimMapper { return claimMapper }),
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
 			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():     true,
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
 		}),
 	)
 	if err != nil {
@@ -194,13 +194,13 @@ func freePort(host string) (int, error) {
 // its info lines are too many for a laptop.
 type serverLogger struct{ log *slog.Logger }
 
-func (s serverLogger) Debug(string, ...tag.Tag)             {}
-func (s serverLogger) Info(string, ...tag.Tag)              {}
-func (s serverLogger) Warn(msg string, tags ...tag.Tag)     { s.emit(slog.LevelWarn, msg, tags) }
-func (s serverLogger) Error(msg string, tags ...tag.Tag)    { s.emit(slog.LevelError, msg, tags) }
-func (s serverLogger) DPanic(msg string, tags ...tag.Tag)   { s.emit(slog.LevelError, msg, tags) }
-func (s serverLogger) Panic(msg string, tags ...tag.Tag)    { s.emit(slog.LevelError, msg, tags) }
-func (s serverLogger) Fatal(msg string, tags ...tag.Tag)    { s.emit(slog.LevelError, msg, tags) }
+func (s serverLogger) Debug(string, ...tag.Tag)           {}
+func (s serverLogger) Info(string, ...tag.Tag)            {}
+func (s serverLogger) Warn(msg string, tags ...tag.Tag)   { s.emit(slog.LevelWarn, msg, tags) }
+func (s serverLogger) Error(msg string, tags ...tag.Tag)  { s.emit(slog.LevelError, msg, tags) }
+func (s serverLogger) DPanic(msg string, tags ...tag.Tag) { s.emit(slog.LevelError, msg, tags) }
+func (s serverLogger) Panic(msg string, tags ...tag.Tag)  { s.emit(slog.LevelError, msg, tags) }
+func (s serverLogger) Fatal(msg string, tags ...tag.Tag)  { s.emit(slog.LevelError, msg, tags) }
 func (s serverLogger) emit(l slog.Level, msg string, tags []tag.Tag) {
 	attrs := make([]slog.Attr, 0, len(tags)+1)
 	attrs = append(attrs, slog.String("component", "temporal"))
