@@ -17,11 +17,15 @@ type Sender interface {
 
 // Store is the part of the reporting store the activities use.
 type Store interface {
+	Journey(ctx context.Context, id string) (reporting.Journey, error)
 	User(ctx context.Context, id string) (reporting.User, error)
 	Record(ctx context.Context, e reporting.Entry) error
 	EndEnrollment(ctx context.Context, id int64, status string, e reporting.Entry) error
 	ClaimDelivery(ctx context.Context, key string, enrollmentID int64, step int, channel string) (reporting.Delivery, error)
 	MarkDelivered(ctx context.Context, key, provider, providerID string) error
+	Delivery(ctx context.Context, key string) (reporting.Delivery, error)
+	Template(ctx context.Context, id string, locales []string) (reporting.Template, error)
+	InvalidatePushToken(ctx context.Context, userID, token string) error
 }
 
 // Activities holds what journey activities depend on. Workflows call its
@@ -30,4 +34,7 @@ type Activities struct {
 	Store   Store
 	Senders map[channels.Channel]Sender
 	Log     *slog.Logger
+	// OfferSecret keys the discount codes (see OfferCode); without it
+	// anyone who knows the scheme can work out a user's code.
+	OfferSecret []byte
 }

@@ -17,6 +17,10 @@ type RecordInput struct {
 	Channel      string
 	Template     string
 	Detail       string
+	// Version is the journey config version the run follows.
+	Version int
+	// Revenue is the goal's revenue, on conversions.
+	Revenue *float64
 	// At is when it happened; zero means now.
 	At time.Time
 }
@@ -29,7 +33,7 @@ func (in RecordInput) entry() reporting.Entry {
 	return reporting.Entry{
 		EnrollmentID: in.EnrollmentID, JourneyID: in.JourneyID, UserID: in.UserID,
 		Step: in.Step, Kind: in.Kind, Channel: in.Channel, Template: in.Template,
-		Detail: in.Detail, At: at.UTC(),
+		Detail: in.Detail, Version: in.Version, Revenue: in.Revenue, At: at.UTC(),
 	}
 }
 

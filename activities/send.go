@@ -2,10 +2,9 @@ package activities
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
-
-	"go.temporal.io/sdk/temporal"
 
 	"journeys/channels"
 	"journeys/reporting"
@@ -18,12 +17,24 @@ type SendInput struct {
 	UserID       string
 	WorkflowID   string
 	Step         int
+	Version      int
 	Channel      channels.Channel
-	Template     string
+	// Fallback is the channel used when Channel is unavailable for the
+	// user (no contact, unsubscribed, dead push token); "" for none.
+	Fallback channels.Channel
+	Template string
+	// Offer is what the journey offers; the enrollment's discount code is
+	// derived from it here, so that the workflow never holds a secret.
+	Offer Offer
 }
 
-// IdempotencyKey names this send across retries of the activity and resets
-// of the run, yet differs between two enrollments of the same user.
+// IdempotencyKey names this send: the workflow id, the enrollment id and the
+// step. It is the same on every retry of the activity and after a reset of
+// the run, which is why it holds no run id (a reset starts a new run that
+// replays the same steps, and must not send them again), and the enrollment
+// id makes it differ between two enrollments of the same user, which share
+// the workflow id. Whichever channel the send ends up on, the key is the
+// same: a step reaches the user once.
 func (in SendInput) IdempotencyKey() string {
 	return fmt.Sprintf("%s/%d/%d", in.WorkflowID, in.EnrollmentID, in.Step)
 }
@@ -32,6 +43,9 @@ func (in SendInput) IdempotencyKey() string {
 const (
 	Sent    = "sent"
 	Skipped = "skipped"
+	// Held means the journey is paused: nothing was sent or recorded, and
+	// the run should try again once the journey resumes.
+	Held = "held"
 )
 
 // SendResult tells what became of a send.
@@ -40,20 +54,43 @@ type SendResult struct {
 	// Reason says why a send was skipped.
 	Reason   string
 	Provider string
+	// Channel is the channel the message went out on: the touch's, or its
+	// fallback.
+	Channel channels.Channel
+	// Version and Config are the journey's current config, so that a run
+	// applies a change to the steps it has not reached.
+	Version int
+	Config  json.RawMessage
 }
 
 // ErrPermanentDelivery is the application error type of a send that the
 // provider refused for good; Temporal does not retry it.
 const ErrPermanentDelivery = "PermanentDelivery"
 
-// Send delivers one touch and records it. A user without a contact on the
-// channel is skipped, not failed. The delivery is claimed under its
-// idempotency key before the provider is called and marked after, so a
-// retry that follows a successful delivery records it without sending again.
+// Send delivers one touch and records it. When the touch's channel is
+// unavailable for the user (no contact, unsubscribed, a dead push token) its
+// fallback channel is used; when that is unavailable too, or there is none,
+// the send is skipped with the reasons, not failed. The delivery is claimed
+// under its idempotency key before the provider is called and marked after,
+// so a retry that follows a successful delivery records it without sending
+// again; channels/doc.go says what a crash between the two can do.
 func (a *Activities) Send(ctx context.Context, in SendInput) (SendResult, error) {
+	journey, err := a.Store.Journey(ctx, in.JourneyID)
+	if err != nil {
+		return SendResult{}, err
+	}
+	if journey.Status == reporting.JourneyPaused {
+		return SendResult{Outcome: Held, Version: journey.Version, Config: journey.Config}, nil
+	}
+	res, err := a.send(ctx, in)
+	res.Version, res.Config = journey.Version, journey.Config
+	return res, err
+}
+
+func (a *Activities) send(ctx context.Context, in SendInput) (SendResult, error) {
 	rec := RecordInput{
 		EnrollmentID: in.EnrollmentID, JourneyID: in.JourneyID, UserID: in.UserID,
-		Step: in.Step, Channel: string(in.Channel), Template: in.Template,
+		Step: in.Step, Channel: string(in.Channel), Template: in.Template, Version: in.Version,
 	}
 	user, err := a.Store.User(ctx, in.UserID)
 	if errors.Is(err, reporting.ErrNotFound) {
@@ -62,29 +99,30 @@ func (a *Activities) Send(ctx context.Context, in SendInput) (SendResult, error)
 	if err != nil {
 		return SendResult{}, err
 	}
-	to := contact(user, in.Channel)
-	if to == "" {
-		return a.skip(ctx, rec, fmt.Sprintf("no %s contact", in.Channel))
+	key := in.IdempotencyKey()
+	prior, err := a.Store.Delivery(ctx, key)
+	if err != nil && !errors.Is(err, reporting.ErrNotFound) {
+		return SendResult{}, err
 	}
-	sender, ok := a.Senders[in.Channel]
-	if !ok {
-		return a.skip(ctx, rec, fmt.Sprintf("no sender for channel %s", in.Channel))
+	channel, why := a.choose(user, in.Channel, in.Fallback)
+	if first := channels.Channel(prior.Channel); first != "" && first != channel {
+		// An earlier attempt chose another channel and may have delivered
+		// on it before the profile changed: stay with that choice.
+		channel, why = first, "chosen by an earlier attempt"
+		if r := a.unavailable(user, channel); r != "" && prior.Status != reporting.DeliverySent {
+			return a.skip(ctx, rec, r)
+		}
 	}
-	msg, err := render(in, user, to)
-	if err != nil {
-		return SendResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanentDelivery, err)
+	if channel == "" {
+		return a.skip(ctx, rec, why)
 	}
 
-	key := msg.IdempotencyKey
-	d, err := a.Store.ClaimDelivery(ctx, key, in.EnrollmentID, in.Step, string(in.Channel))
+	d, err := a.Store.ClaimDelivery(ctx, key, in.EnrollmentID, in.Step, string(channel))
 	if err != nil {
 		return SendResult{}, err
 	}
 	if d.Status != reporting.DeliverySent {
-		receipt, err := sender.Send(ctx, msg)
-		if channels.IsPermanent(err) {
-			return SendResult{}, temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanentDelivery, err)
-		}
+		receipt, err := a.deliver(ctx, in, user, channel)
 		if err != nil {
 			return SendResult{}, err
 		}
@@ -94,11 +132,15 @@ func (a *Activities) Send(ctx context.Context, in SendInput) (SendResult, error)
 		d.Provider = receipt.Provider
 	}
 	rec.Kind = reporting.KindSent
+	rec.Channel = string(channel)
 	rec.Detail = d.Provider
+	if channel != in.Channel {
+		rec.Detail = fmt.Sprintf("%s, instead of %s: %s", d.Provider, in.Channel, why)
+	}
 	if err := a.Record(ctx, rec); err != nil {
 		return SendResult{}, err
 	}
-	return SendResult{Outcome: Sent, Provider: d.Provider}, nil
+	return SendResult{Outcome: Sent, Provider: d.Provider, Channel: channel}, nil
 }
 
 func (a *Activities) skip(ctx context.Context, rec RecordInput, reason string) (SendResult, error) {
@@ -108,19 +150,4 @@ func (a *Activities) skip(ctx context.Context, rec RecordInput, reason string) (
 		return SendResult{}, err
 	}
 	return SendResult{Outcome: Skipped, Reason: reason}, nil
-}
-
-// contact returns the user's address on channel, or "" when there is none.
-func contact(u reporting.User, c channels.Channel) string {
-	switch c {
-	case channels.Push:
-		return u.PushToken
-	case channels.Email:
-		return u.Email
-	case channels.SMS:
-		return u.Phone
-	case channels.Webhook:
-		return u.ID
-	}
-	return ""
 }

@@ -8,10 +8,8 @@ import (
 	"time"
 
 	"github.com/labstack/echo/v4"
-	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/api/serviceerror"
-	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/converter"
+	"golang.org/x/sync/errgroup"
 
 	"journeys/reporting"
 	"journeys/workflows"
@@ -24,16 +22,21 @@ type enrollmentResponse struct {
 	WorkflowID      string            `json:"workflow_id"`
 	RunID           string            `json:"run_id"`
 	Status          string            `json:"status"`
+	ExitReason      string            `json:"exit_reason,omitempty"`
+	Source          string            `json:"source"`
+	Holdout         bool              `json:"holdout"`
 	EnrolledAt      time.Time         `json:"enrolled_at"`
 	EndedAt         *time.Time        `json:"ended_at,omitempty"`
 	AlreadyEnrolled *bool             `json:"already_enrolled,omitempty"`
+	TemporalUIURL   string            `json:"temporal_ui_url,omitempty"`
 	Timeline        []reporting.Entry `json:"timeline,omitempty"`
 }
 
-func newEnrollmentResponse(e reporting.Enrollment) enrollmentResponse {
+func (s *Server) newEnrollmentResponse(e reporting.Enrollment) enrollmentResponse {
 	return enrollmentResponse{
 		JourneyID: e.JourneyID, UserID: e.UserID, WorkflowID: e.WorkflowID, RunID: e.RunID,
-		Status: e.Status, EnrolledAt: e.EnrolledAt, EndedAt: e.EndedAt,
+		Status: e.Status, ExitReason: e.ExitReason, Source: e.Source, Holdout: e.Holdout,
+		EnrolledAt: e.EnrolledAt, EndedAt: e.EndedAt, TemporalUIURL: s.runURL(e),
 	}
 }
 
@@ -55,110 +58,174 @@ func (s *Server) enroll(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	ctx := c.Request().Context()
-	e, created, err := s.store.ClaimEnrollment(ctx, j.ID, req.UserID, workflows.WorkflowID(j.ID, req.UserID))
+	e, err := s.enroller.Enroll(c.Request().Context(), j, req.UserID, "api", nil)
 	if err != nil {
-		return err
+		return enrollError(j, err)
 	}
-	if e.RunID == "" {
-		if e.RunID, err = s.start(ctx, j, e); err != nil {
-			return err
-		}
-		if err := s.store.SetEnrollmentRun(ctx, e.ID, e.RunID); err != nil {
-			return err
-		}
-	}
-	resp := newEnrollmentResponse(e)
-	resp.AlreadyEnrolled = &[]bool{!created}[0]
-	if created {
+	resp := s.newEnrollmentResponse(e.Enrollment)
+	already := !e.Created
+	resp.AlreadyEnrolled = &already
+	if e.Created {
 		return c.JSON(http.StatusAccepted, resp)
 	}
 	return c.JSON(http.StatusOK, resp)
 }
 
-// memoEnrollment is the memo field that ties a run to its enrollment row.
-const memoEnrollment = "enrollment_id"
-
-// start starts the workflow of enrollment e and returns its run id. Every
-// request for the same enrollment gets the same run: the workflow id is
-// deterministic, and a run already started for e is recognised by its memo.
-// A run of an earlier enrollment that is still closing is waited for.
-func (s *Server) start(ctx context.Context, j reporting.Journey, e reporting.Enrollment) (string, error) {
-	typ, ok := workflows.Lookup(j.Type)
-	if !ok {
-		return "", fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
+// enrollError maps the refusals of an enrollment onto API errors.
+func enrollError(j reporting.Journey, err error) error {
+	var notEligible *reporting.NotEligibleError
+	var notActive *workflows.NotActiveError
+	switch {
+	case errors.As(err, &notEligible):
+		return Errorf(CodeConflict, "not eligible: %v", notEligible)
+	case errors.As(err, &notActive):
+		return Errorf(CodeConflict, "journey %q is %s; set its status to active to enroll users", j.ID, notActive.Status)
+	case errors.Is(err, workflows.ErrPreviousRunOpen):
+		return Errorf(CodeConflict, "the user's previous run of journey %q is still closing; retry in a minute", j.ID)
+	case isUnavailable(err):
+		return Errorf(CodeUnavailable, "Temporal did not answer; retry the same request, enrollment is idempotent")
 	}
-	in := workflows.Input{
-		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
-		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent, Config: j.Config,
-	}
-	opts := client.StartWorkflowOptions{
-		ID:                                       e.WorkflowID,
-		TaskQueue:                                workflows.TaskQueue,
-		WorkflowIDConflictPolicy:                 enumspb.WORKFLOW_ID_CONFLICT_POLICY_FAIL,
-		WorkflowIDReusePolicy:                    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		WorkflowExecutionErrorWhenAlreadyStarted: true,
-		TypedSearchAttributes:                    workflows.StartAttributes(in),
-		Memo:                                     map[string]any{memoEnrollment: e.ID},
-		StaticSummary:                            fmt.Sprintf("%s · user %s", j.Name, e.UserID),
-	}
-	for range 3 {
-		run, err := s.temporal.ExecuteWorkflow(ctx, opts, typ.Name, in)
-		if err == nil {
-			return run.GetRunID(), nil
-		}
-		var started *serviceerror.WorkflowExecutionAlreadyStarted
-		if !errors.As(err, &started) {
-			return "", fmt.Errorf("start workflow: %w", err)
-		}
-		owner, err := s.enrollmentOf(ctx, e.WorkflowID, started.RunId)
-		if err != nil {
-			return "", err
-		}
-		if owner == e.ID {
-			return started.RunId, nil
-		}
-		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = s.temporal.GetWorkflow(wait, e.WorkflowID, started.RunId).Get(wait, nil)
-		cancel()
-	}
-	return "", Errorf(CodeConflict, "an earlier run of %s is still open; try again in a minute", e.WorkflowID)
+	return err
 }
 
-// enrollmentOf returns the enrollment id a run was started for.
-func (s *Server) enrollmentOf(ctx context.Context, workflowID, runID string) (int64, error) {
-	d, err := s.temporal.DescribeWorkflow(ctx, workflowID, runID)
-	if err != nil {
-		return 0, fmt.Errorf("describe workflow: %w", err)
-	}
-	var id int64
-	if p, ok := d.Memo.GetFields()[memoEnrollment]; ok {
-		if err := converter.GetDefaultDataConverter().FromPayload(p, &id); err != nil {
-			return 0, fmt.Errorf("read run memo: %w", err)
-		}
-	}
-	return id, nil
+// isUnavailable reports whether err says Temporal could not be reached.
+func isUnavailable(err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
 }
 
-func (s *Server) getEnrollment(c echo.Context) error {
-	ctx := c.Request().Context()
+type batchEnrollRequest struct {
+	UserIDs []string `json:"user_ids"`
+}
+
+// batchResult is the outcome of one user in a batch.
+type batchResult struct {
+	UserID  string `json:"user_id"`
+	Outcome string `json:"outcome"` // enrolled, already_enrolled, not_eligible or invalid
+	RunID   string `json:"run_id,omitempty"`
+	Error   string `json:"error,omitempty"`
+}
+
+// maxBatch bounds batch requests; larger audiences go through imports.
+const maxBatch = 1000
+
+// enrollBatch enrolls up to 1,000 users, with a result per user.
+func (s *Server) enrollBatch(c echo.Context) error {
+	var req batchEnrollRequest
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	if len(req.UserIDs) == 0 || len(req.UserIDs) > maxBatch {
+		return Errorf(CodeInvalid, "user_ids must list 1 to %d users; import larger audiences with POST /v1/journeys/{id}/imports", maxBatch)
+	}
 	j, err := s.journey(c)
 	if err != nil {
 		return err
 	}
-	userID := c.Param("user_id")
-	e, err := s.store.LatestEnrollment(ctx, j.ID, userID)
-	if errors.Is(err, reporting.ErrNotFound) {
-		return Errorf(CodeNotFound, "user %q was never enrolled in journey %q", userID, j.ID)
+	if j.Status != reporting.JourneyActive {
+		return Errorf(CodeConflict, "journey %q is %s; set its status to active to enroll users", j.ID, j.Status)
 	}
+	ctx := c.Request().Context()
+	results := make([]batchResult, len(req.UserIDs))
+	g, gctx := errgroup.WithContext(ctx)
+	g.SetLimit(16)
+	for i := range req.UserIDs {
+		g.Go(func() error { return s.enrollOne(gctx, j, req.UserIDs[i], &results[i]) })
+	}
+	if err := g.Wait(); err != nil {
+		return enrollError(j, err)
+	}
+	return c.JSON(http.StatusOK, map[string]any{"results": results})
+}
+
+// enrollOne enrolls one user of a batch into r.
+func (s *Server) enrollOne(ctx context.Context, j reporting.Journey, userID string, r *batchResult) error {
+	r.UserID = userID
+	if err := checkID("user_id", userID); err != nil {
+		r.Outcome, r.Error = "invalid", err.(*Error).Message
+		return nil
+	}
+	e, err := s.enroller.Enroll(ctx, j, userID, "api", nil)
+	var notEligible *reporting.NotEligibleError
+	switch {
+	case errors.As(err, &notEligible):
+		r.Outcome, r.Error = reporting.EntryNotEligible, notEligible.Error()
+	case err != nil:
+		return err
+	case e.Created:
+		r.Outcome, r.RunID = reporting.EntryEnrolled, e.RunID
+	default:
+		r.Outcome, r.RunID = reporting.EntryAlreadyEnrolled, e.RunID
+	}
+	return nil
+}
+
+// unenroll removes a user from the journey: the run ends as removed.
+func (s *Server) unenroll(c echo.Context) error {
+	ctx := c.Request().Context()
+	e, err := s.latestEnrollment(c)
 	if err != nil {
 		return err
 	}
+	if e.Status != reporting.StatusActive {
+		return Errorf(CodeNotFound, "user %q has no active run in journey %q; its last run is %s", e.UserID, e.JourneyID, e.Status)
+	}
+	if err := s.remove(ctx, e, "removed through the API"); err != nil {
+		return err
+	}
+	if e, err = s.store.LatestEnrollment(ctx, e.JourneyID, e.UserID); err != nil {
+		return err
+	}
+	return c.JSON(http.StatusAccepted, s.newEnrollmentResponse(e))
+}
+
+// latestEnrollment loads the latest enrollment of the :user_id route
+// parameter in the :id journey.
+func (s *Server) latestEnrollment(c echo.Context) (reporting.Enrollment, error) {
+	j, err := s.journey(c)
+	if err != nil {
+		return reporting.Enrollment{}, err
+	}
+	userID := c.Param("user_id")
+	e, err := s.store.LatestEnrollment(c.Request().Context(), j.ID, userID)
+	if errors.Is(err, reporting.ErrNotFound) {
+		return e, Errorf(CodeNotFound, "user %q was never enrolled in journey %q", userID, j.ID)
+	}
+	return e, err
+}
+
+// remove asks a run to end as removed and waits briefly for it to say so.
+// A run that is gone from Temporal is closed in the store directly.
+func (s *Server) remove(ctx context.Context, e reporting.Enrollment, reason string) error {
+	err := s.temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, workflows.ControlSignalName,
+		workflows.ControlSignal{Op: workflows.ControlRemove, Reason: reason})
+	var gone *serviceerror.NotFound
+	if errors.As(err, &gone) {
+		entry := reporting.Entry{EnrollmentID: e.ID, JourneyID: e.JourneyID, UserID: e.UserID,
+			Kind: reporting.KindExited, Detail: "removed: " + reason, At: time.Now().UTC()}
+		return s.store.EndEnrollment(ctx, e.ID, reporting.StatusRemoved, entry)
+	}
+	if err != nil {
+		return fmt.Errorf("signal removal: %w", err)
+	}
+	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
+	defer cancel()
+	_ = s.temporal.GetWorkflow(wait, e.WorkflowID, e.RunID).Get(wait, nil)
+	return nil
+}
+
+func (s *Server) getEnrollment(c echo.Context) error {
+	e, err := s.latestEnrollment(c)
+	if err != nil {
+		return err
+	}
+	ctx := c.Request().Context()
 	timeline, err := s.store.Timeline(ctx, e.ID)
 	if err != nil {
 		return err
 	}
-	resp := newEnrollmentResponse(e)
+	resp := s.newEnrollmentResponse(e)
 	resp.Timeline = timeline
 	return c.JSON(http.StatusOK, resp)
 }

@@ -5,9 +5,12 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"regexp"
+	"slices"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -17,11 +20,64 @@ import (
 
 // journeyRequest is the body of POST /v1/journeys.
 type journeyRequest struct {
-	ID        string          `json:"id"`
-	Name      string          `json:"name"`
-	Type      string          `json:"type"`
-	GoalEvent string          `json:"goal_event"`
-	Config    json.RawMessage `json:"config"`
+	ID               string          `json:"id"`
+	Name             string          `json:"name"`
+	Type             string          `json:"type"`
+	GoalEvent        string          `json:"goal_event"`
+	EntryEvent       string          `json:"entry_event"`
+	ExitEvents       []string        `json:"exit_events"`
+	ConversionWindow string          `json:"conversion_window"`
+	Reentry          string          `json:"reentry"`
+	HoldoutPercent   int             `json:"holdout_percent"`
+	Config           json.RawMessage `json:"config"`
+}
+
+// checkEvent checks an event name a journey listens for.
+func checkEvent(field, name string, required bool) error {
+	switch {
+	case name == "" && required:
+		return Errorf(CodeInvalid, "%s is required, such as \"purchase\"", field)
+	case name != strings.TrimSpace(name) || len(name) > maxEventName:
+		return Errorf(CodeInvalid, "%s %q must have no surrounding spaces and at most %d characters", field, name, maxEventName)
+	}
+	return nil
+}
+
+// checkLifecycle checks the journey's events, window and re-entry rule.
+func (r *journeyRequest) checkLifecycle() error {
+	if err := checkEvent("goal_event", r.GoalEvent, true); err != nil {
+		return err
+	}
+	if err := checkEvent("entry_event", r.EntryEvent, false); err != nil {
+		return err
+	}
+	for i, name := range r.ExitEvents {
+		field := fmt.Sprintf("exit_events[%d]", i)
+		if err := checkEvent(field, name, true); err != nil {
+			return err
+		}
+		if name == r.GoalEvent {
+			return Errorf(CodeInvalid, "%s %q is the goal event; an event cannot both convert and exit", field, name)
+		}
+	}
+	if r.EntryEvent != "" && (r.EntryEvent == r.GoalEvent || slices.Contains(r.ExitEvents, r.EntryEvent)) {
+		return Errorf(CodeInvalid, "entry_event %q is also the goal or an exit event", r.EntryEvent)
+	}
+	if r.ConversionWindow != "" {
+		if d, err := time.ParseDuration(r.ConversionWindow); err != nil || d <= 0 {
+			return Errorf(CodeInvalid, "conversion_window %q must be a positive duration such as \"72h\"", r.ConversionWindow)
+		}
+	}
+	switch r.Reentry {
+	case "":
+		r.Reentry = reporting.ReentryAfterExit
+	case reporting.ReentryNever, reporting.ReentryAfterExit:
+	default:
+		if d, err := time.ParseDuration(r.Reentry); err != nil || d <= 0 {
+			return Errorf(CodeInvalid, "reentry %q must be \"never\", \"after_exit\" or a cool-down such as \"168h\"", r.Reentry)
+		}
+	}
+	return nil
 }
 
 func (s *Server) createJourney(c echo.Context) error {
@@ -43,19 +99,20 @@ func (s *Server) createJourney(c echo.Context) error {
 	if !ok {
 		return Errorf(CodeInvalid, "type %q is not a journey type; use one of %s", req.Type, strings.Join(workflows.TypeNames(), ", "))
 	}
-	if req.GoalEvent == "" {
-		return Errorf(CodeInvalid, "goal_event is required, such as \"purchase\"")
+	if err := req.checkLifecycle(); err != nil {
+		return err
 	}
-	config, err := typ.Config(req.Config)
-	var cfgErr *workflows.ConfigError
-	if errors.As(err, &cfgErr) {
-		return Errorf(CodeInvalid, "%s", cfgErr.Error())
+	if req.HoldoutPercent < 0 || req.HoldoutPercent > reporting.MaxHoldoutPercent {
+		return Errorf(CodeInvalid, "holdout_percent %d must be between 0 and %d", req.HoldoutPercent, reporting.MaxHoldoutPercent)
 	}
+	config, err := journeyConfig(typ, req.Config)
 	if err != nil {
 		return err
 	}
 	j, err := s.store.CreateJourney(c.Request().Context(), reporting.Journey{
-		ID: req.ID, Name: req.Name, Type: req.Type, GoalEvent: req.GoalEvent, Config: config,
+		ID: req.ID, Name: req.Name, Type: req.Type, GoalEvent: req.GoalEvent,
+		EntryEvent: req.EntryEvent, ExitEvents: req.ExitEvents, ConversionWindow: req.ConversionWindow,
+		Reentry: req.Reentry, HoldoutPercent: req.HoldoutPercent, Config: config,
 	})
 	if errors.Is(err, reporting.ErrDuplicate) {
 		return Errorf(CodeConflict, "a journey with id %q exists already", req.ID)
@@ -64,6 +121,96 @@ func (s *Server) createJourney(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusCreated, j)
+}
+
+// journeyConfig validates a config for the journey type and fills in its
+// defaults.
+func journeyConfig(typ workflows.Type, raw json.RawMessage) (json.RawMessage, error) {
+	config, err := typ.Config(raw)
+	var cfgErr *workflows.ConfigError
+	if errors.As(err, &cfgErr) {
+		return nil, Errorf(CodeInvalid, "%s", cfgErr.Error())
+	}
+	return config, err
+}
+
+// journeyPatch is the body of PATCH /v1/journeys/{id}.
+type journeyPatch struct {
+	Name   *string         `json:"name"`
+	Status *string         `json:"status"`
+	Config json.RawMessage `json:"config"`
+}
+
+// patchJourney renames a journey, changes its config (a new version that
+// running enrollments apply to the steps they have not reached), or changes
+// its status: paused takes no enrollments and holds sends, active resumes,
+// stopped removes every running enrollment in a background job.
+func (s *Server) patchJourney(c echo.Context) error {
+	var req journeyPatch
+	if err := bind(c, &req); err != nil {
+		return err
+	}
+	j, err := s.journey(c)
+	if err != nil {
+		return err
+	}
+	var u reporting.JourneyUpdate
+	if req.Name != nil {
+		name := strings.TrimSpace(*req.Name)
+		if name == "" {
+			return Errorf(CodeInvalid, "name must not be empty")
+		}
+		u.Name = &name
+	}
+	if req.Config != nil {
+		typ, _ := workflows.Lookup(j.Type)
+		if u.Config, err = journeyConfig(typ, req.Config); err != nil {
+			return err
+		}
+	}
+	if req.Status != nil {
+		if err := checkTransition(j, *req.Status); err != nil {
+			return err
+		}
+		if *req.Status != j.Status {
+			u.Status = req.Status
+		}
+	}
+	if j.Status == reporting.JourneyStopped && (u.Config != nil || u.Status != nil) {
+		return Errorf(CodeConflict, "journey %q is stopped; create a new journey instead", j.ID)
+	}
+	ctx := c.Request().Context()
+	updated, err := s.store.UpdateJourney(ctx, j.ID, u)
+	if err != nil {
+		return err
+	}
+	resp := map[string]any{"journey": updated}
+	if u.Status != nil && (*u.Status == reporting.JourneyStopped || j.Status == reporting.JourneyPaused) {
+		kind := reporting.JobResume
+		if *u.Status == reporting.JourneyStopped {
+			kind = reporting.JobStop
+		}
+		job, err := s.startBroadcast(c, updated, kind)
+		if err != nil {
+			return err
+		}
+		resp["job"] = job
+		return c.JSON(http.StatusAccepted, resp)
+	}
+	return c.JSON(http.StatusOK, resp)
+}
+
+// checkTransition allows active ⇄ paused and either to stopped, for good.
+func checkTransition(j reporting.Journey, to string) error {
+	switch to {
+	case reporting.JourneyActive, reporting.JourneyPaused, reporting.JourneyStopped:
+	default:
+		return Errorf(CodeInvalid, "status %q is not one of active, paused, stopped", to)
+	}
+	if j.Status == reporting.JourneyStopped && to != reporting.JourneyStopped {
+		return Errorf(CodeConflict, "journey %q is stopped for good; create a new journey instead", j.ID)
+	}
+	return nil
 }
 
 func (s *Server) listJourneys(c echo.Context) error {
@@ -80,18 +227,6 @@ func (s *Server) getJourney(c echo.Context) error {
 		return err
 	}
 	return c.JSON(http.StatusOK, j)
-}
-
-func (s *Server) report(c echo.Context) error {
-	j, err := s.journey(c)
-	if err != nil {
-		return err
-	}
-	r, err := s.store.Report(c.Request().Context(), j.ID)
-	if err != nil {
-		return err
-	}
-	return c.JSON(http.StatusOK, r)
 }
 
 // journey loads the journey named by the :id route parameter.

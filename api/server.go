@@ -15,13 +15,14 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"journeys/reporting"
+	"journeys/workflows"
 )
 
 // Temporal is the part of the Temporal client the API uses.
 type Temporal interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any, options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
 	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
-	DescribeWorkflow(ctx context.Context, workflowID, runID string) (*client.WorkflowExecutionDescription, error)
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 }
@@ -30,8 +31,12 @@ type Temporal interface {
 type Server struct {
 	store    *reporting.Store
 	temporal Temporal
+	enroller *workflows.Enroller
 	apiKey   string
 	log      *slog.Logger
+	// temporalUI and namespace make links to runs in the Temporal UI.
+	temporalUI string
+	namespace  string
 }
 
 // Config is what the API needs.
@@ -41,15 +46,30 @@ type Config struct {
 	// APIKey is the bearer token every /v1 request must carry.
 	APIKey string
 	Log    *slog.Logger
+	// TemporalUIURL is the Temporal UI's base URL, such as
+	// http://127.0.0.1:8233, for links to runs; empty leaves them out.
+	TemporalUIURL string
+	// Namespace is the Temporal namespace the runs live in.
+	Namespace string
 }
 
 // New returns the API as an http.Handler.
 func New(cfg Config) http.Handler {
-	s := &Server{store: cfg.Store, temporal: cfg.Temporal, apiKey: cfg.APIKey, log: cfg.Log}
+	s := &Server{store: cfg.Store, temporal: cfg.Temporal, apiKey: cfg.APIKey, log: cfg.Log,
+		temporalUI: strings.TrimRight(cfg.TemporalUIURL, "/"), namespace: cfg.Namespace}
+	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal}
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
 	e.Use(middleware.Recover())
+	// Route on the decoded path, so that ids in paths arrive decoded however
+	// the client escaped them (user "sara@x.io" sent as sara%40x.io).
+	e.Pre(func(next echo.HandlerFunc) echo.HandlerFunc {
+		return func(c echo.Context) error {
+			c.Request().URL.RawPath = ""
+			return next(c)
+		}
+	})
 	s.routes(e)
 	return e
 }
@@ -59,27 +79,47 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.health)
 	e.GET("/openapi.yaml", openAPI)
 
+	// The dashboard: HTML pages behind a session cookie from /login.
+	e.GET("/login", s.loginPage)
+	e.POST("/login", s.login)
+	e.POST("/logout", s.logout)
+	e.GET("/", s.journeysPage, s.session)
+	e.GET("/journeys/:id", s.journeyPage, s.session)
+	e.GET("/search", s.searchPage, s.session)
+
 	v1 := e.Group("/v1", s.authenticate)
 	v1.PUT("/users/:user_id", s.putUser)
 	v1.GET("/users/:user_id", s.getUser)
+	v1.GET("/users/:user_id/enrollments", s.listUserEnrollments)
+
+	v1.PUT("/templates/:id", s.putTemplate)
+	v1.GET("/templates", s.listTemplates)
+	v1.GET("/templates/:id", s.getTemplate)
 
 	v1.POST("/journeys", s.createJourney)
 	v1.GET("/journeys", s.listJourneys)
 	v1.GET("/journeys/:id", s.getJourney)
+	v1.PATCH("/journeys/:id", s.patchJourney)
 	v1.GET("/journeys/:id/report", s.report)
 
 	v1.POST("/journeys/:id/enrollments", s.enroll)
+	v1.POST("/journeys/:id/enrollments/batch", s.enrollBatch)
 	v1.GET("/journeys/:id/enrollments/:user_id", s.getEnrollment)
+	v1.DELETE("/journeys/:id/enrollments/:user_id", s.unenroll)
+	v1.POST("/journeys/:id/imports", s.createImport)
+	v1.GET("/jobs/:job_id", s.getJob)
 
 	v1.POST("/events", s.postEvent)
+	v1.POST("/events/batch", s.postEvents)
 }
 
 // authenticate lets through requests that carry the API key as a bearer
 // token.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		token, ok := strings.CutPrefix(c.Request().Header.Get(echo.HeaderAuthorization), "Bearer ")
-		if !ok || subtle.ConstantTimeCompare([]byte(token), []byte(s.apiKey)) != 1 {
+		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
+		if !strings.EqualFold(scheme, "Bearer") || s.apiKey == "" ||
+			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.apiKey)) != 1 {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="journeys"`)
 			return Errorf(CodeUnauthorized, "send the API key as \"Authorization: Bearer <key>\"")
 		}

@@ -6,10 +6,13 @@ import (
 	"net/http"
 	"net/mail"
 	"regexp"
+	"slices"
 	"time"
 
 	"github.com/labstack/echo/v4"
 
+	"journeys/activities"
+	"journeys/channels"
 	"journeys/reporting"
 )
 
@@ -20,11 +23,16 @@ type userRequest struct {
 	PushToken  string          `json:"push_token"`
 	Timezone   string          `json:"timezone"`
 	Attributes json.RawMessage `json:"attributes"`
+	// Locale chooses the language of templates; "" means English.
+	Locale string `json:"locale"`
+	// Unsubscribed lists the channels the user opted out of.
+	Unsubscribed []channels.Channel `json:"unsubscribed"`
 }
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-func (r userRequest) validate() error {
+// validate checks the profile and puts the locale in its usual case.
+func (r *userRequest) validate() error {
 	if r.Email != "" {
 		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
 			return Errorf(CodeInvalid, "email %q is not an email address", r.Email)
@@ -44,7 +52,30 @@ func (r userRequest) validate() error {
 			return Errorf(CodeInvalid, "attributes must be a JSON object, such as {\"first_name\": \"Sara\"}")
 		}
 	}
+	if r.Locale != "" {
+		l, err := activities.ParseLocale(r.Locale)
+		if err != nil {
+			return Errorf(CodeInvalid, "%v", err)
+		}
+		r.Locale = l
+	}
+	for _, c := range r.Unsubscribed {
+		if !c.Valid() {
+			return Errorf(CodeInvalid, "unsubscribed: %q is not a channel; use push, email, sms or webhook", c)
+		}
+	}
 	return nil
+}
+
+// unsubscribed returns the channels of r.Unsubscribed, each once.
+func (r userRequest) unsubscribed() []string {
+	out := []string{}
+	for _, c := range r.Unsubscribed {
+		if !slices.Contains(out, string(c)) {
+			out = append(out, string(c))
+		}
+	}
+	return out
 }
 
 func (s *Server) putUser(c echo.Context) error {
@@ -65,7 +96,7 @@ func (s *Server) putUser(c echo.Context) error {
 	}
 	u, err := s.store.PutUser(c.Request().Context(), reporting.User{
 		ID: id, Email: req.Email, Phone: req.Phone, PushToken: req.PushToken,
-		Timezone: req.Timezone, Attributes: attrs,
+		Timezone: req.Timezone, Attributes: attrs, Locale: req.Locale, Unsubscribed: req.unsubscribed(),
 	})
 	if err != nil {
 		return err

@@ -13,9 +13,15 @@
 //
 // # Crash between send and record
 //
-// If the process dies after a provider accepted a message but before the
-// receipt was recorded, the send is retried with the same idempotency key.
-// What the person then gets depends on the provider:
+// The send activity (activities.Send) claims each send in Postgres under its
+// idempotency key (workflow id, enrollment id, step) before calling the
+// provider, and marks it sent with the receipt after; a retry that finds it
+// marked records the send without calling the provider again, and a retry
+// stays on the channel the first attempt chose. If the process dies after a
+// provider accepted a message but before the receipt was recorded, or the
+// provider's answer is lost on the way (a timeout), the send is retried with
+// the same idempotency key. What the person then gets depends on the
+// provider:
 //
 //   - Push (FCM): FCM has no idempotency key; the push can arrive twice.
 //   - Email (SMTP): the Message-ID is derived from the key, so both copies

@@ -2,98 +2,19 @@ package channels
 
 import (
 	"context"
-	"encoding/json"
-	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"journeys/channels/channelstest"
 )
 
-// kavenegarServer speaks the sms/send.json method of the Kavenegar API for
-// the API key "test-key". It keeps one message per localid, answering a
-// repeated localid with the first message's entry, as Kavenegar does.
-type kavenegarServer struct {
-	*httptest.Server
-	mu      sync.Mutex
-	sent    int
-	byLocal map[string]int64
-	form    map[string]string // the last request's form
-}
-
-// kavenegarRefusals maps a receptor to the return status Kavenegar answers.
-var kavenegarRefusals = map[string]int{
-	"0912000411": 411, // invalid receptor
-	"0912000412": 412, // invalid sender
-	"0912000418": 418, // credit too low
-	"0912000409": 409, // server busy
-	"0912000403": 403, // invalid API key
-	"0912000501": 501, // test account
-}
-
-func newKavenegarServer(t *testing.T) *kavenegarServer {
-	t.Helper()
-	s := &kavenegarServer{byLocal: map[string]int64{}}
-	s.Server = httptest.NewServer(http.HandlerFunc(s.handle))
-	t.Cleanup(s.Close)
-	return s
-}
-
-func (s *kavenegarServer) handle(w http.ResponseWriter, r *http.Request) {
-	answer := func(status int, entries []map[string]any) {
-		w.Header().Set("Content-Type", "application/json")
-		if status == 409 {
-			w.Header().Set("Retry-After", "12")
-		}
-		w.WriteHeader(status) // Kavenegar's HTTP status is its return status
-		json.NewEncoder(w).Encode(map[string]any{
-			"return":  map[string]any{"status": status, "message": fmt.Sprintf("status %d", status)},
-			"entries": entries,
-		})
-	}
-	switch {
-	case r.Method != http.MethodPost:
-		answer(405, nil)
-		return
-	case r.URL.Path != "/v1/test-key/sms/send.json":
-		answer(403, nil)
-		return
-	}
-	r.ParseForm()
-	receptor, local := r.PostForm.Get("receptor"), r.PostForm.Get("localid")
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	s.form = map[string]string{}
-	for k := range r.PostForm {
-		s.form[k] = r.PostForm.Get(k)
-	}
-	if receptor == "0912000502" {
-		w.WriteHeader(http.StatusBadGateway)
-		w.Write([]byte("<html>bad gateway</html>"))
-		return
-	}
-	if status, ok := kavenegarRefusals[receptor]; ok {
-		answer(status, nil)
-		return
-	}
-	id, seen := s.byLocal[local]
-	if !seen || local == "" {
-		s.sent++
-		id = 8792343 + int64(s.sent)
-		s.byLocal[local] = id
-	}
-	answer(200, []map[string]any{{
-		"messageid": id, "message": r.PostForm.Get("message"), "status": 1, "statustext": "در صف ارسال",
-		"sender": r.PostForm.Get("sender"), "receptor": receptor, "date": time.Now().Unix(), "cost": 120,
-	}})
-}
-
 func TestKavenegar(t *testing.T) {
-	srv := newKavenegarServer(t)
-	k, err := NewKavenegar(KavenegarConfig{APIKey: "test-key", Sender: "10004346", BaseURL: srv.URL, Timeout: 5 * time.Second})
+	srv := channelstest.NewKavenegar(t)
+	k, err := NewKavenegar(KavenegarConfig{APIKey: channelstest.KavenegarAPIKey, Sender: "10004346", BaseURL: srv.URL, Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -118,9 +39,7 @@ func TestKavenegar(t *testing.T) {
 			if tt.want == delivered && (r.Provider != "kavenegar" || r.ID == "") {
 				t.Errorf("got receipt %+v, want a kavenegar message id", r)
 			}
-			srv.mu.Lock()
-			form := srv.form
-			srv.mu.Unlock()
+			form := srv.LastForm()
 			want := map[string]string{"receptor": tt.to, "sender": "10004346", "message": m.Body, "localid": LocalID(m.IdempotencyKey)}
 			for f, v := range want {
 				if form[f] != v {
@@ -132,8 +51,8 @@ func TestKavenegar(t *testing.T) {
 }
 
 func TestKavenegarDuplicate(t *testing.T) {
-	srv := newKavenegarServer(t)
-	k, err := NewKavenegar(KavenegarConfig{APIKey: "test-key", BaseURL: srv.URL})
+	srv := channelstest.NewKavenegar(t)
+	k, err := NewKavenegar(KavenegarConfig{APIKey: channelstest.KavenegarAPIKey, BaseURL: srv.URL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -149,10 +68,8 @@ func TestKavenegarDuplicate(t *testing.T) {
 	if first != again {
 		t.Errorf("got receipts %+v then %+v, want the same", first, again)
 	}
-	srv.mu.Lock()
-	defer srv.mu.Unlock()
-	if srv.sent != 1 {
-		t.Errorf("got %d SMS sent, want 1", srv.sent)
+	if sent := srv.Sent(); len(sent) != 1 {
+		t.Errorf("got %d SMS sent, want 1", len(sent))
 	}
 }
 

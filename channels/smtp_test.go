@@ -1,17 +1,14 @@
 package channels
 
 import (
-	"bytes"
 	"context"
 	"crypto/tls"
 	"crypto/x509"
-	"io"
-	"mime"
-	"mime/multipart"
-	netmail "net/mail"
 	"strings"
 	"testing"
 	"time"
+
+	"journeys/channels/channelstest"
 )
 
 func newTestSMTP(t *testing.T, url string, pool *x509.CertPool) *SMTP {
@@ -27,54 +24,9 @@ func newTestSMTP(t *testing.T, url string, pool *x509.CertPool) *SMTP {
 	return s
 }
 
-// parsed is a delivered message taken apart.
-type parsed struct {
-	header     netmail.Header
-	subject    string
-	text, html string
-}
-
-func parseMail(t *testing.T, data []byte) parsed {
-	t.Helper()
-	msg, err := netmail.ReadMessage(bytes.NewReader(data))
-	if err != nil {
-		t.Fatal(err)
-	}
-	p := parsed{header: msg.Header}
-	if p.subject, err = new(mime.WordDecoder).DecodeHeader(msg.Header.Get("Subject")); err != nil {
-		t.Fatal(err)
-	}
-	mt, params, err := mime.ParseMediaType(msg.Header.Get("Content-Type"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	if mt != "multipart/alternative" {
-		b, _ := io.ReadAll(msg.Body)
-		p.text = string(b)
-		return p
-	}
-	mr := multipart.NewReader(msg.Body, params["boundary"])
-	for {
-		part, err := mr.NextPart()
-		if err == io.EOF {
-			return p
-		}
-		if err != nil {
-			t.Fatal(err)
-		}
-		b, _ := io.ReadAll(part) // quoted-printable is decoded by NextPart
-		switch ct, _, _ := mime.ParseMediaType(part.Header.Get("Content-Type")); ct {
-		case "text/plain":
-			p.text = string(b)
-		case "text/html":
-			p.html = string(b)
-		}
-	}
-}
-
 func TestSMTPPlain(t *testing.T) {
-	box := &mailbox{}
-	addr, _ := smtpServer(t, box, "plain")
+	box := &channelstest.Mailbox{}
+	addr, _ := channelstest.SMTPServer(t, box, "plain")
 	s := newTestSMTP(t, "smtp://"+addr, nil)
 	m := Message{
 		Channel: Email, IdempotencyKey: "journey-1/step-2/user-3", UserID: "user-3",
@@ -85,24 +37,24 @@ func TestSMTPPlain(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	mails := box.all()
+	mails := box.Mails()
 	if len(mails) != 1 {
 		t.Fatalf("got %d mails, want 1", len(mails))
 	}
 	got := mails[0]
-	if got.from != "noreply@journeys.test" || len(got.to) != 1 || got.to[0] != "ada@example.com" || got.tls {
-		t.Errorf("got envelope from %q to %q tls %v, want noreply@journeys.test to ada@example.com without tls", got.from, got.to, got.tls)
+	if got.From != "noreply@journeys.test" || len(got.To) != 1 || got.To[0] != "ada@example.com" || got.TLS {
+		t.Errorf("got envelope from %q to %q tls %v, want noreply@journeys.test to ada@example.com without tls", got.From, got.To, got.TLS)
 	}
-	p := parseMail(t, got.data)
+	p := channelstest.ParseMail(t, got.Data)
 	checks := []struct{ name, got, want string }{
-		{"From", p.header.Get("From"), `"Journeys" <noreply@journeys.test>`},
-		{"To", p.header.Get("To"), "<ada@example.com>"},
-		{"Subject", p.subject, "Welcome ✓"},
-		{"text", strings.TrimSpace(p.text), "Hello Ada"},
-		{"html", strings.TrimSpace(p.html), "<p>Hello <b>Ada</b></p>"},
-		{"List-Unsubscribe", p.header.Get("List-Unsubscribe"), "<https://journeys.test/unsubscribe?u=user-3>"},
-		{"List-Unsubscribe-Post", p.header.Get("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click"},
-		{"Message-ID", p.header.Get("Message-Id"), r.ID},
+		{"From", p.Header.Get("From"), `"Journeys" <noreply@journeys.test>`},
+		{"To", p.Header.Get("To"), "<ada@example.com>"},
+		{"Subject", p.Subject, "Welcome ✓"},
+		{"text", strings.TrimSpace(p.Text), "Hello Ada"},
+		{"html", strings.TrimSpace(p.HTML), "<p>Hello <b>Ada</b></p>"},
+		{"List-Unsubscribe", p.Header.Get("List-Unsubscribe"), "<https://journeys.test/unsubscribe?u=user-3>"},
+		{"List-Unsubscribe-Post", p.Header.Get("List-Unsubscribe-Post"), "List-Unsubscribe=One-Click"},
+		{"Message-ID", p.Header.Get("Message-Id"), r.ID},
 		{"receipt provider", r.Provider, "smtp"},
 	}
 	for _, c := range checks {
@@ -116,26 +68,26 @@ func TestSMTPPlain(t *testing.T) {
 }
 
 func TestSMTPStartTLSAuth(t *testing.T) {
-	box := &mailbox{password: "s3cret"}
-	addr, pool := smtpServer(t, box, "starttls")
+	box := &channelstest.Mailbox{Password: "s3cret"}
+	addr, pool := channelstest.SMTPServer(t, box, "starttls")
 	s := newTestSMTP(t, "smtp://mailer:s3cret@"+addr, pool)
 	m := Message{Channel: Email, IdempotencyKey: "k", To: "bob@example.com", Subject: "Hi", Body: "Text only"}
 	if _, err := s.Send(context.Background(), m); err != nil {
 		t.Fatal(err)
 	}
-	mails := box.all()
+	mails := box.Mails()
 	if len(mails) != 1 {
 		t.Fatalf("got %d mails, want 1", len(mails))
 	}
-	if got := mails[0]; !got.tls || got.user != "mailer" {
-		t.Errorf("got tls %v user %q, want tls as mailer", got.tls, got.user)
+	if got := mails[0]; !got.TLS || got.User != "mailer" {
+		t.Errorf("got tls %v user %q, want tls as mailer", got.TLS, got.User)
 	}
-	p := parseMail(t, mails[0].data)
-	if ct := p.header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
+	p := channelstest.ParseMail(t, mails[0].Data)
+	if ct := p.Header.Get("Content-Type"); !strings.HasPrefix(ct, "text/plain") {
 		t.Errorf("got Content-Type %q, want text/plain without HTML", ct)
 	}
-	if p.header.Get("List-Unsubscribe") != "" {
-		t.Errorf("got List-Unsubscribe %q, want none", p.header.Get("List-Unsubscribe"))
+	if p.Header.Get("List-Unsubscribe") != "" {
+		t.Errorf("got List-Unsubscribe %q, want none", p.Header.Get("List-Unsubscribe"))
 	}
 
 	wrong := newTestSMTP(t, "smtp://mailer:wrong@"+addr, pool)
@@ -148,28 +100,28 @@ func TestSMTPStartTLSAuth(t *testing.T) {
 }
 
 func TestSMTPImplicitTLS(t *testing.T) {
-	box := &mailbox{}
-	addr, pool := smtpServer(t, box, "tls")
+	box := &channelstest.Mailbox{}
+	addr, pool := channelstest.SMTPServer(t, box, "tls")
 	s := newTestSMTP(t, "smtps://"+addr, pool)
 	if _, err := s.Send(context.Background(), Message{Channel: Email, IdempotencyKey: "k", To: "cy@example.com", Subject: "Hi", Body: "x"}); err != nil {
 		t.Fatal(err)
 	}
-	if mails := box.all(); len(mails) != 1 || !mails[0].tls {
+	if mails := box.Mails(); len(mails) != 1 || !mails[0].TLS {
 		t.Errorf("got %d mails (%+v), want 1 over tls", len(mails), mails)
 	}
 }
 
 func TestSMTPMessageID(t *testing.T) {
-	box := &mailbox{}
-	addr, _ := smtpServer(t, box, "plain")
+	box := &channelstest.Mailbox{}
+	addr, _ := channelstest.SMTPServer(t, box, "plain")
 	s := newTestSMTP(t, "smtp://"+addr, nil)
 	ids := map[string]string{}
 	for _, key := range []string{"a", "a", "b", "", ""} {
 		if _, err := s.Send(context.Background(), Message{Channel: Email, IdempotencyKey: key, To: "d@example.com", Body: "x"}); err != nil {
 			t.Fatal(err)
 		}
-		mails := box.all()
-		id := parseMail(t, mails[len(mails)-1].data).header.Get("Message-Id")
+		mails := box.Mails()
+		id := channelstest.ParseMail(t, mails[len(mails)-1].Data).Header.Get("Message-Id")
 		prev, ok := ids[key]
 		if ok && key != "" && prev != id {
 			t.Errorf("key %q: got Message-ID %q then %q, want the same", key, prev, id)
@@ -185,8 +137,8 @@ func TestSMTPMessageID(t *testing.T) {
 }
 
 func TestSMTPRefusals(t *testing.T) {
-	box := &mailbox{}
-	addr, _ := smtpServer(t, box, "plain")
+	box := &channelstest.Mailbox{}
+	addr, _ := channelstest.SMTPServer(t, box, "plain")
 	s := newTestSMTP(t, "smtp://"+addr, nil)
 	tests := []struct {
 		to   string

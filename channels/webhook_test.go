@@ -5,72 +5,14 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/hex"
-	"encoding/json"
-	"io"
-	"net/http"
-	"net/http/httptest"
-	"strconv"
-	"sync"
 	"testing"
 	"time"
+
+	"journeys/channels/channelstest"
 )
 
-// hookReceiver is a webhook endpoint that checks signatures and answers by
-// the payload's "to".
-type hookReceiver struct {
-	*httptest.Server
-	secret string
-	mu     sync.Mutex
-	got    []HookPayload
-}
-
-func newHookReceiver(t *testing.T, secret string) *hookReceiver {
-	t.Helper()
-	h := &hookReceiver{secret: secret}
-	h.Server = httptest.NewServer(http.HandlerFunc(h.handle))
-	t.Cleanup(h.Close)
-	return h
-}
-
-func (h *hookReceiver) handle(w http.ResponseWriter, r *http.Request) {
-	body, _ := io.ReadAll(r.Body)
-	if !VerifySignature(h.secret, body, r.Header.Get("X-Journeys-Signature")) {
-		http.Error(w, "bad signature", http.StatusUnauthorized)
-		return
-	}
-	var p HookPayload
-	if err := json.Unmarshal(body, &p); err != nil || r.Header.Get("Content-Type") != "application/json" {
-		http.Error(w, "bad json", http.StatusBadRequest)
-		return
-	}
-	if r.Header.Get("Idempotency-Key") != p.IdempotencyKey || r.Header.Get("X-Journeys-Timestamp") != strconv.FormatInt(p.SentAt, 10) {
-		http.Error(w, "headers disagree with body", http.StatusBadRequest)
-		return
-	}
-	h.mu.Lock()
-	h.got = append(h.got, p)
-	h.mu.Unlock()
-	switch p.To {
-	case "ok":
-		w.Write([]byte(`{"id":"r-1"}`))
-	case "empty":
-		w.WriteHeader(http.StatusNoContent)
-	case "gone":
-		http.Error(w, "no such user", http.StatusGone)
-	case "slow":
-		http.Error(w, "timeout", http.StatusRequestTimeout)
-	case "limit":
-		w.Header().Set("Retry-After", "7")
-		http.Error(w, "slow down", http.StatusTooManyRequests)
-	case "down":
-		http.Error(w, "oops", http.StatusInternalServerError)
-	case "hang":
-		<-r.Context().Done()
-	}
-}
-
 func TestHook(t *testing.T) {
-	rcv := newHookReceiver(t, "shh")
+	rcv := channelstest.NewWebhook(t, "shh")
 	h, err := NewHook(HookConfig{URL: rcv.URL + "/journeys", Secret: "shh", Timeout: 5 * time.Second})
 	if err != nil {
 		t.Fatal(err)
@@ -96,10 +38,9 @@ func TestHook(t *testing.T) {
 			if want := (Receipt{Provider: "webhook", ID: tt.id}); tt.want == delivered && r != want {
 				t.Errorf("got receipt %+v, want %+v", r, want)
 			}
-			rcv.mu.Lock()
-			got := rcv.got[len(rcv.got)-1]
-			rcv.mu.Unlock()
-			if got.IdempotencyKey != m.IdempotencyKey || got.UserID != "u-1" || got.Channel != Webhook ||
+			received := rcv.Received()
+			got := received[len(received)-1]
+			if got.IdempotencyKey != m.IdempotencyKey || got.UserID != "u-1" || got.Channel != string(Webhook) ||
 				got.Title != "T" || got.Body != "B" || got.Data["a"] != "1" || got.SentAt == 0 {
 				t.Errorf("got payload %+v, want the message's fields", got)
 			}
@@ -108,7 +49,7 @@ func TestHook(t *testing.T) {
 }
 
 func TestHookSignatureAndTimeout(t *testing.T) {
-	rcv := newHookReceiver(t, "shh")
+	rcv := channelstest.NewWebhook(t, "shh")
 	wrong, err := NewHook(HookConfig{URL: rcv.URL, Secret: "other"})
 	if err != nil {
 		t.Fatal(err)

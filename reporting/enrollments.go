@@ -2,6 +2,7 @@ package reporting
 
 import (
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"time"
@@ -27,42 +28,126 @@ type Enrollment struct {
 	ExitReason string     `db:"exit_reason" json:"exit_reason,omitempty"`
 	EnrolledAt time.Time  `db:"enrolled_at" json:"enrolled_at"`
 	EndedAt    *time.Time `db:"ended_at" json:"ended_at,omitempty"`
+	Source     string     `db:"source" json:"source"`
+	// Holdout puts the run in the journey's control group: it waits but
+	// receives nothing. See InHoldout.
+	Holdout bool `db:"holdout" json:"holdout"`
 }
 
-const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at`
+const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout`
+
+// Claim asks for a user's enrollment in a journey.
+type Claim struct {
+	Journey    Journey
+	UserID     string
+	WorkflowID string
+	// Source says where the enrollment came from: api, event:<id> or
+	// import:<job id>.
+	Source string
+}
+
+// NotEligibleError is a claim the journey's re-entry rule refuses.
+type NotEligibleError struct {
+	Rule string
+}
+
+func (e *NotEligibleError) Error() string {
+	switch e.Rule {
+	case ReentryNever:
+		return `the journey's re-entry rule is "never" and the user has been enrolled before`
+	case ReentryAfterExit:
+		return `the journey's re-entry rule is "after_exit" and the user's run has not ended`
+	}
+	return fmt.Sprintf("the journey's re-entry rule is a cool-down of %s and the user's last run ended less than that ago", e.Rule)
+}
 
 // ClaimEnrollment returns the user's active enrollment in the journey,
-// creating it when there is none. created tells which happened. Concurrent
+// creating it when there is none and the journey's re-entry rule allows it
+// (*NotEligibleError otherwise). created tells which happened. Concurrent
 // claims for the same journey and user all return the same row and exactly
 // one of them reports created.
-func (s *Store) ClaimEnrollment(ctx context.Context, journeyID, userID, workflowID string) (e Enrollment, created bool, err error) {
+func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, created bool, err error) {
+	rule, cooldown, err := reentryRule(c.Journey.Reentry)
+	if err != nil {
+		return Enrollment{}, false, err
+	}
+	// The rule holds when no earlier enrollment blocks it: never blocks on
+	// any, a cool-down on one that ended within it, after_exit on none (the
+	// unique index on active enrollments does that part).
+	const blocked = `
+	SELECT EXISTS (SELECT 1 FROM enrollments
+	WHERE journey_id = $1 AND user_id = $2
+	  AND ($3 = 'never' OR ($4::bigint > 0 AND ended_at > now() - $4::bigint * interval '1 microsecond')))`
 	const insert = `
-	INSERT INTO enrollments (journey_id, user_id, workflow_id)
-	VALUES ($1, $2, $3)
+	INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout)
+	SELECT $1, $2, $3, $4, $7
+	WHERE NOT EXISTS (SELECT 1 FROM enrollments
+		WHERE journey_id = $1 AND user_id = $2
+		  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
 	ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING
 	RETURNING ` + enrollmentColumns
 	const active = `SELECT ` + enrollmentColumns + ` FROM enrollments
 	WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`
 
+	j := c.Journey
+	micros := cooldown.Microseconds()
+	holdout := InHoldout(j.ID, c.UserID, j.HoldoutPercent)
 	// The active row that blocked the insert can end before we read it;
 	// then the next insert goes through.
 	for range 3 {
-		err = s.db.GetContext(ctx, &e, insert, journeyID, userID, workflowID)
+		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout)
 		if err == nil {
 			return e, true, nil
 		}
 		if err = translate(err); !errors.Is(err, ErrNotFound) {
 			return Enrollment{}, false, fmt.Errorf("insert enrollment: %w", err)
 		}
-		err = s.db.GetContext(ctx, &e, active, journeyID, userID)
+		err = s.db.GetContext(ctx, &e, active, j.ID, c.UserID)
 		if err == nil {
 			return e, false, nil
 		}
 		if err = translate(err); !errors.Is(err, ErrNotFound) {
 			return Enrollment{}, false, fmt.Errorf("get active enrollment: %w", err)
 		}
+		var isBlocked bool
+		if err := s.db.GetContext(ctx, &isBlocked, blocked, j.ID, c.UserID, rule, micros); err != nil {
+			return Enrollment{}, false, fmt.Errorf("check re-entry: %w", err)
+		}
+		if isBlocked {
+			return Enrollment{}, false, &NotEligibleError{Rule: j.Reentry}
+		}
 	}
 	return Enrollment{}, false, errors.New("claim enrollment: the active enrollment kept changing")
+}
+
+// reentryRule splits a re-entry rule into its kind and cool-down.
+func reentryRule(r string) (string, time.Duration, error) {
+	switch r {
+	case ReentryNever, ReentryAfterExit:
+		return r, 0, nil
+	case "":
+		return ReentryAfterExit, 0, nil
+	}
+	d, err := time.ParseDuration(r)
+	if err != nil || d <= 0 {
+		return "", 0, fmt.Errorf("re-entry rule %q is not never, after_exit or a duration", r)
+	}
+	return "cooldown", d, nil
+}
+
+// PreviousRun returns the run id of the enrollment before e, or "".
+func (s *Store) PreviousRun(ctx context.Context, e Enrollment) (string, error) {
+	const q = `SELECT run_id FROM enrollments
+	WHERE journey_id = $1 AND user_id = $2 AND id < $3 ORDER BY id DESC LIMIT 1`
+	var run string
+	err := s.db.GetContext(ctx, &run, q, e.JourneyID, e.UserID, e.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return "", nil
+	}
+	if err != nil {
+		return "", fmt.Errorf("get previous run: %w", err)
+	}
+	return run, nil
 }
 
 // SetEnrollmentRun stores the Temporal run id of an enrollment, once.
@@ -85,17 +170,50 @@ func (s *Store) LatestEnrollment(ctx context.Context, journeyID, userID string) 
 	return e, nil
 }
 
-// ActiveEnrollmentsForGoal returns the user's active enrollments in journeys whose
-// goal is the named event.
-func (s *Store) ActiveEnrollmentsForGoal(ctx context.Context, userID, event string) ([]Enrollment, error) {
+// ActiveEnrollmentsForEvent returns the user's active enrollments in
+// journeys whose goal or one of whose exit events is the named event.
+func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, userID, event string) ([]Enrollment, error) {
 	const q = `
-	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at
+	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at, e.source, e.holdout
 	FROM enrollments e JOIN journeys j ON j.id = e.journey_id
-	WHERE e.user_id = $1 AND e.status = 'active' AND j.goal_event = $2
+	WHERE e.user_id = $1 AND e.status = 'active' AND (j.goal_event = $2 OR $2 = ANY (j.exit_events))
 	ORDER BY e.id`
 	es := []Enrollment{}
 	if err := s.db.SelectContext(ctx, &es, q, userID, event); err != nil {
 		return nil, fmt.Errorf("list active enrollments: %w", err)
+	}
+	return es, nil
+}
+
+// ActiveEnrollments returns up to limit active enrollments of the journey
+// with ids above after, in id order, for paging through a whole audience.
+func (s *Store) ActiveEnrollments(ctx context.Context, journeyID string, after int64, limit int) ([]Enrollment, error) {
+	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments
+	WHERE journey_id = $1 AND status = 'active' AND id > $2 ORDER BY id LIMIT $3`
+	es := []Enrollment{}
+	if err := s.db.SelectContext(ctx, &es, q, journeyID, after, limit); err != nil {
+		return nil, fmt.Errorf("list active enrollments: %w", err)
+	}
+	return es, nil
+}
+
+// CountActive counts the journey's active enrollments.
+func (s *Store) CountActive(ctx context.Context, journeyID string) (int, error) {
+	const q = `SELECT count(*) FROM enrollments WHERE journey_id = $1 AND status = 'active'`
+	var n int
+	if err := s.db.GetContext(ctx, &n, q, journeyID); err != nil {
+		return 0, fmt.Errorf("count active enrollments: %w", err)
+	}
+	return n, nil
+}
+
+// UserEnrollments lists all of a user's enrollments across journeys,
+// newest first.
+func (s *Store) UserEnrollments(ctx context.Context, userID string) ([]Enrollment, error) {
+	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments WHERE user_id = $1 ORDER BY id DESC`
+	es := []Enrollment{}
+	if err := s.db.SelectContext(ctx, &es, q, userID); err != nil {
+		return nil, fmt.Errorf("list user enrollments: %w", err)
 	}
 	return es, nil
 }

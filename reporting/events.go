@@ -2,7 +2,9 @@ package reporting
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 )
@@ -16,24 +18,50 @@ type Event struct {
 	OccurredAt time.Time       `db:"occurred_at" json:"occurred_at"`
 }
 
-// InsertEvent stores e unless an event with the same id is stored already;
-// inserted tells which.
-func (s *Store) InsertEvent(ctx context.Context, e Event) (inserted bool, err error) {
-	const q = `
+// InsertEvent stores e unless an event with the same id is stored already,
+// and returns the stored event; inserted tells which happened.
+func (s *Store) InsertEvent(ctx context.Context, e Event) (stored Event, inserted bool, err error) {
+	const insert = `
 	INSERT INTO events (event_id, user_id, name, properties, occurred_at)
 	VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT (event_id) DO NOTHING`
+	ON CONFLICT (event_id) DO NOTHING
+	RETURNING event_id, user_id, name, properties, occurred_at`
+	const get = `SELECT event_id, user_id, name, properties, occurred_at FROM events WHERE event_id = $1`
 	props := e.Properties
 	if len(props) == 0 {
 		props = json.RawMessage(`{}`)
 	}
-	res, err := s.db.ExecContext(ctx, q, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt)
-	if err != nil {
-		return false, fmt.Errorf("insert event: %w", err)
+	err = s.db.GetContext(ctx, &stored, insert, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt)
+	if err == nil {
+		return stored, true, nil
 	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return false, fmt.Errorf("insert event: %w", err)
+	if !errors.Is(err, sql.ErrNoRows) {
+		return Event{}, false, fmt.Errorf("insert event: %w", err)
 	}
-	return n == 1, nil
+	if err := s.db.GetContext(ctx, &stored, get, e.EventID); err != nil {
+		return Event{}, false, fmt.Errorf("get event: %w", err)
+	}
+	return stored, false, nil
+}
+
+// EntryOutcome is what an entry event did to a journey.
+type EntryOutcome struct {
+	JourneyID string `db:"journey_id"`
+	Outcome   string `db:"outcome"`
+	Reason    string `db:"reason"`
+}
+
+// Entries returns what the event did to the journeys it entered, by
+// journey id.
+func (s *Store) Entries(ctx context.Context, eventID string) (map[string]EntryOutcome, error) {
+	const q = `SELECT journey_id, outcome, reason FROM entries WHERE event_id = $1`
+	var rows []EntryOutcome
+	if err := s.db.SelectContext(ctx, &rows, q, eventID); err != nil {
+		return nil, fmt.Errorf("list entries: %w", err)
+	}
+	out := make(map[string]EntryOutcome, len(rows))
+	for _, r := range rows {
+		out[r.JourneyID] = r
+	}
+	return out, nil
 }

@@ -5,37 +5,130 @@ import (
 	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Journey is a journey as the panel defined it.
 type Journey struct {
-	ID        string          `db:"id" json:"id"`
-	Name      string          `db:"name" json:"name"`
-	Type      string          `db:"type" json:"type"`
-	GoalEvent string          `db:"goal_event" json:"goal_event"`
-	Config    json.RawMessage `db:"config" json:"config"`
-	Status    string          `db:"status" json:"status"`
-	CreatedAt time.Time       `db:"created_at" json:"created_at"`
-	UpdatedAt time.Time       `db:"updated_at" json:"updated_at"`
+	ID        string `db:"id" json:"id"`
+	Name      string `db:"name" json:"name"`
+	Type      string `db:"type" json:"type"`
+	GoalEvent string `db:"goal_event" json:"goal_event"`
+	// EntryEvent, when set, enrolls a user into the journey each time the
+	// user does it, subject to Reentry.
+	EntryEvent string `db:"entry_event" json:"entry_event"`
+	// ExitEvents end a user's run with the event's name as the reason.
+	ExitEvents pq.StringArray `db:"exit_events" json:"exit_events"`
+	// ConversionWindow is how long after a send a goal still counts as that
+	// send's conversion, as a Go duration; empty means no window.
+	ConversionWindow string `db:"conversion_window" json:"conversion_window"`
+	// Reentry is when a user may enter again: never, after_exit, or a
+	// cool-down duration after the last run ended.
+	Reentry string `db:"reentry" json:"reentry"`
+	// HoldoutPercent is the share of enrollments kept as a control group
+	// that waits but receives nothing.
+	HoldoutPercent int             `db:"holdout_percent" json:"holdout_percent"`
+	Config         json.RawMessage `db:"config" json:"config"`
+	Version        int             `db:"version" json:"version"`
+	Status         string          `db:"status" json:"status"`
+	CreatedAt      time.Time       `db:"created_at" json:"created_at"`
+	UpdatedAt      time.Time       `db:"updated_at" json:"updated_at"`
 }
 
 // Journey statuses.
 const (
-	JourneyActive = "active"
+	JourneyActive  = "active"
+	JourneyPaused  = "paused"
+	JourneyStopped = "stopped"
 )
 
-const journeyColumns = `id, name, type, goal_event, config, status, created_at, updated_at`
+// Re-entry rules other than a cool-down duration.
+const (
+	ReentryNever     = "never"
+	ReentryAfterExit = "after_exit"
+)
 
-// CreateJourney stores a new journey; an existing id is ErrDuplicate.
+const journeyColumns = `id, name, type, goal_event, entry_event, exit_events, conversion_window, reentry,
+	holdout_percent, config, version, status, created_at, updated_at`
+
+// CreateJourney stores a new journey as version 1; an existing id is
+// ErrDuplicate.
 func (s *Store) CreateJourney(ctx context.Context, j Journey) (Journey, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Journey{}, fmt.Errorf("insert journey: %w", err)
+	}
+	defer tx.Rollback()
+
 	const q = `
-	INSERT INTO journeys (id, name, type, goal_event, config, status)
-	VALUES ($1, $2, $3, $4, $5, $6)
+	INSERT INTO journeys (id, name, type, goal_event, entry_event, exit_events, conversion_window, reentry, config, holdout_percent, status)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active')
 	RETURNING ` + journeyColumns
+	if j.ExitEvents == nil {
+		j.ExitEvents = pq.StringArray{}
+	}
+	if j.Reentry == "" {
+		j.Reentry = ReentryAfterExit
+	}
 	var out Journey
-	err := s.db.GetContext(ctx, &out, q, j.ID, j.Name, j.Type, j.GoalEvent, []byte(j.Config), JourneyActive)
+	err = tx.GetContext(ctx, &out, q, j.ID, j.Name, j.Type, j.GoalEvent, j.EntryEvent, j.ExitEvents,
+		j.ConversionWindow, j.Reentry, []byte(j.Config), j.HoldoutPercent)
 	if err != nil {
 		return Journey{}, fmt.Errorf("insert journey: %w", translate(err))
+	}
+	const version = `INSERT INTO journey_versions (journey_id, version, config) VALUES ($1, 1, $2)`
+	if _, err := tx.ExecContext(ctx, version, out.ID, []byte(out.Config)); err != nil {
+		return Journey{}, fmt.Errorf("insert journey version: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Journey{}, fmt.Errorf("insert journey: %w", err)
+	}
+	return out, nil
+}
+
+// JourneyUpdate is a change to a journey; nil fields stay as they are.
+type JourneyUpdate struct {
+	Name   *string
+	Status *string
+	// Config, when set, becomes the next version; runs apply it to the
+	// steps they have not reached.
+	Config json.RawMessage
+}
+
+// UpdateJourney applies u and returns the journey as it now is.
+func (s *Store) UpdateJourney(ctx context.Context, id string, u JourneyUpdate) (Journey, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Journey{}, fmt.Errorf("update journey: %w", err)
+	}
+	defer tx.Rollback()
+
+	const q = `
+	UPDATE journeys SET
+		name = COALESCE($2, name),
+		status = COALESCE($3, status),
+		config = COALESCE($4, config),
+		version = version + CASE WHEN $4::jsonb IS NULL THEN 0 ELSE 1 END,
+		updated_at = now()
+	WHERE id = $1
+	RETURNING ` + journeyColumns
+	var config []byte
+	if u.Config != nil {
+		config = u.Config
+	}
+	var out Journey
+	if err := tx.GetContext(ctx, &out, q, id, u.Name, u.Status, config); err != nil {
+		return Journey{}, fmt.Errorf("update journey: %w", translate(err))
+	}
+	if u.Config != nil {
+		const version = `INSERT INTO journey_versions (journey_id, version, config) VALUES ($1, $2, $3)`
+		if _, err := tx.ExecContext(ctx, version, out.ID, out.Version, config); err != nil {
+			return Journey{}, fmt.Errorf("insert journey version: %w", err)
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return Journey{}, fmt.Errorf("update journey: %w", err)
 	}
 	return out, nil
 }
@@ -56,6 +149,17 @@ func (s *Store) Journeys(ctx context.Context) ([]Journey, error) {
 	js := []Journey{}
 	if err := s.db.SelectContext(ctx, &js, q); err != nil {
 		return nil, fmt.Errorf("list journeys: %w", err)
+	}
+	return js, nil
+}
+
+// JourneysEnteredBy lists the active journeys whose entry event is name.
+func (s *Store) JourneysEnteredBy(ctx context.Context, name string) ([]Journey, error) {
+	const q = `SELECT ` + journeyColumns + ` FROM journeys
+	WHERE entry_event = $1 AND status = 'active' ORDER BY id`
+	js := []Journey{}
+	if err := s.db.SelectContext(ctx, &js, q, name); err != nil {
+		return nil, fmt.Errorf("list journeys entered by %s: %w", name, err)
 	}
 	return js, nil
 }

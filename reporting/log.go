@@ -20,15 +20,19 @@ const (
 
 // Entry is one line of a run's story in the reporting log.
 type Entry struct {
-	EnrollmentID int64     `db:"enrollment_id" json:"-"`
-	JourneyID    string    `db:"journey_id" json:"-"`
-	UserID       string    `db:"user_id" json:"-"`
-	Step         int       `db:"step" json:"step"`
-	Kind         string    `db:"kind" json:"kind"`
-	Channel      string    `db:"channel" json:"channel,omitempty"`
-	Template     string    `db:"template" json:"template,omitempty"`
-	Detail       string    `db:"detail" json:"detail,omitempty"`
-	At           time.Time `db:"at" json:"at"`
+	EnrollmentID int64  `db:"enrollment_id" json:"-"`
+	JourneyID    string `db:"journey_id" json:"-"`
+	UserID       string `db:"user_id" json:"-"`
+	Step         int    `db:"step" json:"step"`
+	Kind         string `db:"kind" json:"kind"`
+	Channel      string `db:"channel" json:"channel,omitempty"`
+	Template     string `db:"template" json:"template,omitempty"`
+	Detail       string `db:"detail" json:"detail,omitempty"`
+	// Version is the journey config version the step ran under.
+	Version int `db:"version" json:"version"`
+	// Revenue is the goal event's revenue, on conversions that carry one.
+	Revenue *float64  `db:"revenue" json:"revenue,omitempty"`
+	At      time.Time `db:"at" json:"at"`
 }
 
 // Record appends e to the log. Recording the same step and kind of the same
@@ -39,10 +43,11 @@ func (s *Store) Record(ctx context.Context, e Entry) error {
 
 func record(ctx context.Context, db sqlx.ExtContext, e Entry) error {
 	const q = `
-	INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, kind, channel, template, detail, at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)
+	INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, kind, channel, template, detail, version, revenue, at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
 	ON CONFLICT (enrollment_id, step, kind) DO NOTHING`
-	_, err := db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.Kind, e.Channel, e.Template, e.Detail, e.At)
+	version := max(e.Version, 1)
+	_, err := db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.Kind, e.Channel, e.Template, e.Detail, version, e.Revenue, e.At)
 	if err != nil {
 		return fmt.Errorf("record %s: %w", e.Kind, err)
 	}
@@ -52,7 +57,7 @@ func record(ctx context.Context, db sqlx.ExtContext, e Entry) error {
 // Timeline returns the log of one enrollment in the order it happened.
 func (s *Store) Timeline(ctx context.Context, enrollmentID int64) ([]Entry, error) {
 	const q = `
-	SELECT enrollment_id, journey_id, user_id, step, kind, channel, template, detail, at
+	SELECT enrollment_id, journey_id, user_id, step, kind, channel, template, detail, version, revenue, at
 	FROM journey_events WHERE enrollment_id = $1 ORDER BY at, id`
 	es := []Entry{}
 	if err := s.db.SelectContext(ctx, &es, q, enrollmentID); err != nil {

@@ -12,14 +12,19 @@ import (
 	"journeys/reporting/dbtest"
 )
 
-func newJourney(t *testing.T, s *reporting.Store, id string) {
+func newJourney(t *testing.T, s *reporting.Store, id string) reporting.Journey {
 	t.Helper()
-	_, err := s.CreateJourney(context.Background(), reporting.Journey{
+	j, err := s.CreateJourney(context.Background(), reporting.Journey{
 		ID: id, Name: "Cart", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`),
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return j
+}
+
+func claim(j reporting.Journey, user string) reporting.Claim {
+	return reporting.Claim{Journey: j, UserID: user, WorkflowID: "journey/" + j.ID + "/user/" + user, Source: "api"}
 }
 
 func TestMigrateTwice(t *testing.T) {
@@ -43,7 +48,7 @@ func TestCreateJourneyDuplicate(t *testing.T) {
 
 func TestClaimEnrollmentConcurrent(t *testing.T) {
 	s, _ := dbtest.New(t)
-	newJourney(t, s, "cart")
+	j := newJourney(t, s, "cart")
 	ctx := context.Background()
 
 	const n = 16
@@ -52,7 +57,7 @@ func TestClaimEnrollmentConcurrent(t *testing.T) {
 	created := make([]bool, n)
 	for i := range n {
 		wg.Go(func() {
-			e, c, err := s.ClaimEnrollment(ctx, "cart", "u1", "journey/cart/user/u1")
+			e, c, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
 			if err != nil {
 				t.Error(err)
 			}
@@ -78,7 +83,7 @@ func TestClaimEnrollmentConcurrent(t *testing.T) {
 	if err := s.EndEnrollment(ctx, ids[0], reporting.StatusExited, end); err != nil {
 		t.Fatal(err)
 	}
-	e, c, err := s.ClaimEnrollment(ctx, "cart", "u1", "journey/cart/user/u1")
+	e, c, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
 	if err != nil || !c || e.ID == ids[0] {
 		t.Errorf("claim after exit = %d, created %v, %v; want a new enrollment", e.ID, c, err)
 	}
@@ -86,9 +91,9 @@ func TestClaimEnrollmentConcurrent(t *testing.T) {
 
 func TestRecordAndDeliveryAreIdempotent(t *testing.T) {
 	s, _ := dbtest.New(t)
-	newJourney(t, s, "cart")
+	j := newJourney(t, s, "cart")
 	ctx := context.Background()
-	e, _, err := s.ClaimEnrollment(ctx, "cart", "u1", "w")
+	e, _, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,5 +121,39 @@ func TestRecordAndDeliveryAreIdempotent(t *testing.T) {
 	d, err = s.ClaimDelivery(ctx, "k", e.ID, 1, "push")
 	if err != nil || d.Status != reporting.DeliverySent || d.Attempts != 2 || d.ProviderID != "m1" {
 		t.Errorf("second claim = %+v, %v; want sent by fcm m1 on attempt 2", d, err)
+	}
+}
+
+func TestReentryRules(t *testing.T) {
+	s, _ := dbtest.New(t)
+	ctx := context.Background()
+	tests := []struct {
+		rule      string
+		wantAgain bool
+	}{
+		{reporting.ReentryNever, false},
+		{reporting.ReentryAfterExit, true},
+		{"1h", false},
+	}
+	for _, tt := range tests {
+		j := newJourney(t, s, "j-"+tt.rule)
+		j.Reentry = tt.rule
+		e, _, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// While the run is active, every rule returns it.
+		if again, created, err := s.ClaimEnrollment(ctx, claim(j, "u1")); err != nil || created || again.ID != e.ID {
+			t.Errorf("%s: claim while active = %d, %v, %v; want the active enrollment", tt.rule, again.ID, created, err)
+		}
+		end := reporting.Entry{EnrollmentID: e.ID, JourneyID: j.ID, UserID: "u1", Kind: reporting.KindExited, At: time.Now()}
+		if err := s.EndEnrollment(ctx, e.ID, reporting.StatusExited, end); err != nil {
+			t.Fatal(err)
+		}
+		_, created, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
+		var notEligible *reporting.NotEligibleError
+		if created != tt.wantAgain || (!tt.wantAgain && !errors.As(err, &notEligible)) {
+			t.Errorf("%s: claim after exit = created %v, %v; want created %v", tt.rule, created, err, tt.wantAgain)
+		}
 	}
 }

@@ -15,11 +15,14 @@ type CartAbandonmentConfig struct {
 	// FinalWait is how long the last offer has to work before the journey
 	// stops.
 	FinalWait Duration `json:"final_wait"`
+	// Offer is what the touches offer: a discount with a per-user code,
+	// and the cashback the last one adds.
+	Offer Offer `json:"offer"`
 }
 
 // Defaults fills in the classic plan: a day after the cart, push 10% off;
 // a day later, email it; a day later, a last offer with cashback by SMS;
-// then a last day to buy.
+// then a last day to buy. The offer is activities.DefaultOffer.
 func (c *CartAbandonmentConfig) Defaults() {
 	if c.Touches == nil {
 		c.Touches = []Touch{
@@ -28,9 +31,10 @@ func (c *CartAbandonmentConfig) Defaults() {
 			{After: Hours(24), Channel: channels.SMS, Template: "cart_final_offer"},
 		}
 	}
-	if c.FinalWait.Duration == 0 && c.FinalWait.invalid == "" {
+	if !c.FinalWait.IsSet() {
 		c.FinalWait = Hours(24)
 	}
+	c.Offer.defaults()
 }
 
 // Validate reports the first setting that cannot run.
@@ -43,7 +47,10 @@ func (c *CartAbandonmentConfig) Validate() error {
 			return err
 		}
 	}
-	return c.FinalWait.check("final_wait")
+	if err := c.FinalWait.check("final_wait"); err != nil {
+		return err
+	}
+	return c.Offer.check("offer")
 }
 
 // CartAbandonment wins back a user who left items in the cart: before each
@@ -53,13 +60,15 @@ func CartAbandonment(ctx workflow.Context, in Input) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	for _, touch := range cfg.Touches {
+	// An index loop, so that a config change reaches the touches not sent yet.
+	for i := 0; i < len(cfg.Touches); i++ {
+		touch := cfg.Touches[i]
 		if j.WaitForGoal(touch.After.Duration) {
 			return j.Converted()
 		}
-		j.Send(touch.Channel, touch.Template)
+		j.Send(touch, cfg.Offer)
 	}
-	if j.WaitForGoal(cfg.FinalWait.Duration) {
+	if j.WaitForConversion(cfg.FinalWait.Duration) {
 		return j.Converted()
 	}
 	return j.Exit("not_converted")

@@ -22,6 +22,8 @@ type memStore struct {
 	entries    []reporting.Entry
 	deliveries map[string]reporting.Delivery
 	ended      map[int64]string
+	// JourneyFn, when set, returns the journey as the send activity sees it.
+	JourneyFn func() reporting.Journey
 }
 
 func newMemStore(users ...reporting.User) *memStore {
@@ -30,6 +32,13 @@ func newMemStore(users ...reporting.User) *memStore {
 		s.users[u.ID] = u
 	}
 	return s
+}
+
+func (s *memStore) Journey(_ context.Context, id string) (reporting.Journey, error) {
+	if s.JourneyFn != nil {
+		return s.JourneyFn(), nil
+	}
+	return reporting.Journey{ID: id, Status: reporting.JourneyActive, Version: 1}, nil
 }
 
 func (s *memStore) User(_ context.Context, id string) (reporting.User, error) {
@@ -63,12 +72,12 @@ func (s *memStore) EndEnrollment(ctx context.Context, id int64, status string, e
 	return s.Record(ctx, e)
 }
 
-func (s *memStore) ClaimDelivery(_ context.Context, key string, _ int64, _ int, _ string) (reporting.Delivery, error) {
+func (s *memStore) ClaimDelivery(_ context.Context, key string, _ int64, _ int, channel string) (reporting.Delivery, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	d, ok := s.deliveries[key]
 	if !ok {
-		d = reporting.Delivery{Key: key, Status: reporting.DeliverySending}
+		d = reporting.Delivery{Key: key, Status: reporting.DeliverySending, Channel: channel}
 	}
 	d.Attempts++
 	s.deliveries[key] = d
@@ -81,6 +90,32 @@ func (s *memStore) MarkDelivered(_ context.Context, key, provider, id string) er
 	d := s.deliveries[key]
 	d.Status, d.Provider, d.ProviderID = reporting.DeliverySent, provider, id
 	s.deliveries[key] = d
+	return nil
+}
+
+func (s *memStore) Delivery(_ context.Context, key string) (reporting.Delivery, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	d, ok := s.deliveries[key]
+	if !ok {
+		return reporting.Delivery{}, reporting.ErrNotFound
+	}
+	return d, nil
+}
+
+// Template returns the same English template for every id.
+func (s *memStore) Template(_ context.Context, id string, _ []string) (reporting.Template, error) {
+	return reporting.Template{ID: id, Locale: "en", Title: "Offer", Body: "{{.User.first_name}}: {{.Offer.DiscountPercent}}% off with {{.Offer.Code}}"}, nil
+}
+
+func (s *memStore) InvalidatePushToken(_ context.Context, userID, token string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u := s.users[userID]; u.PushToken == token {
+		now := time.Now()
+		u.PushTokenInvalidAt = &now
+		s.users[userID] = u
+	}
 	return nil
 }
 
@@ -126,9 +161,32 @@ func (o *outbox) channels() []channels.Channel {
 
 var fullContact = reporting.User{ID: "u1", Email: "u1@example.com", Phone: "+989120000001", PushToken: "tok-1", Attributes: json.RawMessage(`{"first_name":"Sara"}`)}
 
-// run executes a cart-abandonment journey with real activities over an
-// in-memory store; purchaseAfter < 0 means the user never buys.
-func run(t *testing.T, store *memStore, box *outbox, purchaseAfter time.Duration) (Result, time.Duration) {
+// at is something that happens to a run after a delay.
+type at struct {
+	after time.Duration
+	do    func(env *testsuite.TestWorkflowEnvironment)
+}
+
+// signal returns an at that sends a user event.
+func signal(after time.Duration, id, name string, props map[string]any) at {
+	return at{after, func(env *testsuite.TestWorkflowEnvironment) {
+		env.SignalWorkflow(EventSignalName, EventSignal{EventID: id, Name: name, OccurredAt: env.Now(), Properties: props})
+	}}
+}
+
+// cartInput is the input of a cart-abandonment run for u1 with the default
+// plan.
+func cartInput() Input {
+	return Input{
+		JourneyID: "cart", JourneyName: "Cart", JourneyType: "cart_abandonment", UserID: "u1",
+		EnrollmentID: 7, GoalEvent: "purchase", Version: 1,
+	}
+}
+
+// execute runs a cart-abandonment journey with real activities over an
+// in-memory store, with the given events along the way, and returns how it
+// ended and how long it took.
+func execute(t *testing.T, store *memStore, box *outbox, in Input, events ...at) (Result, time.Duration) {
 	t.Helper()
 	var suite testsuite.WorkflowTestSuite
 	env := suite.NewTestWorkflowEnvironment()
@@ -140,16 +198,11 @@ func run(t *testing.T, store *memStore, box *outbox, purchaseAfter time.Duration
 	env.RegisterActivity(&activities.Activities{Store: store, Senders: senders})
 
 	start := env.Now()
-	if purchaseAfter >= 0 {
-		env.RegisterDelayedCallback(func() {
-			ev := EventSignal{EventID: "e-purchase", Name: "purchase", OccurredAt: env.Now()}
-			env.SignalWorkflow(EventSignalName, ev)
-			env.SignalWorkflow(EventSignalName, ev) // delivered twice, counted once
-		}, purchaseAfter)
+	if in.EnrolledAt.IsZero() {
+		in.EnrolledAt = start
 	}
-	in := Input{
-		JourneyID: "cart", JourneyName: "Cart", JourneyType: "cart_abandonment", UserID: "u1",
-		EnrollmentID: 7, EnrolledAt: start, GoalEvent: "purchase",
+	for _, e := range events {
+		env.RegisterDelayedCallback(func() { e.do(env) }, e.after)
 	}
 	env.ExecuteWorkflow("CartAbandonment", in)
 	if !env.IsWorkflowCompleted() {
@@ -163,6 +216,17 @@ func run(t *testing.T, store *memStore, box *outbox, purchaseAfter time.Duration
 		t.Fatal(err)
 	}
 	return res, env.Now().Sub(start)
+}
+
+// run executes the default plan; purchaseAfter < 0 means the user never
+// buys. The purchase is signalled twice and must count once.
+func run(t *testing.T, store *memStore, box *outbox, purchaseAfter time.Duration) (Result, time.Duration) {
+	t.Helper()
+	var events []at
+	if purchaseAfter >= 0 {
+		events = append(events, signal(purchaseAfter, "e-purchase", "purchase", nil), signal(purchaseAfter, "e-purchase", "purchase", nil))
+	}
+	return execute(t, store, box, cartInput(), events...)
 }
 
 func TestCartAbandonment(t *testing.T) {
@@ -229,12 +293,7 @@ func TestCartAbandonmentSkipsMissingContact(t *testing.T) {
 
 func TestCartAbandonmentRecordsRefusedSend(t *testing.T) {
 	store := newMemStore(fullContact)
-	box := &outbox{SendFn: func(m channels.Message) error {
-		if m.Channel == channels.Push {
-			return &channels.PermanentError{Provider: "fcm", Reason: "UNREGISTERED", InvalidContact: true}
-		}
-		return nil
-	}}
+	box := &outbox{SendFn: refusePush}
 
 	res, _ := run(t, store, box, -1)
 
@@ -275,9 +334,18 @@ func TestCartAbandonmentConfig(t *testing.T) {
 		{`{"touches":[{"after":"1h","channel":"push"}]}`, "touches[0].template"},
 		{`{"touches":[]}`, "touches"},
 		{`{"final_wait":"-1h"}`, "final_wait"},
+		{`{"final_wait":"0s"}`, "final_wait"},
 		{`{"final_wait":12}`, "final_wait"},
 		{`{"touches":"push"}`, "touches"},
 		{`{"colour":"red"}`, "colour"},
+		{`{"offer":{"discount_percent":0,"cashback_percent":100,"code_prefix":"X1"}}`, ""},
+		{`{"touches":[{"after":"1h","channel":"push","template":"t","fallback":"sms"}]}`, ""},
+		{`{"offer":{"discount_percent":120}}`, "offer.discount_percent"},
+		{`{"offer":{"cashback_percent":-1}}`, "offer.cashback_percent"},
+		{`{"offer":{"code_prefix":"cart"}}`, "offer.code_prefix"},
+		{`{"offer":{"discount_percent":"ten"}}`, "offer.discount_percent"},
+		{`{"touches":[{"after":"1h","channel":"push","template":"t","fallback":"push"}]}`, "touches[0].fallback"},
+		{`{"touches":[{"after":"1h","channel":"push","template":"t","fallback":"fax"}]}`, "touches[0].fallback"},
 	}
 	typ, _ := Lookup("cart_abandonment")
 	for _, tt := range tests {
@@ -300,7 +368,7 @@ func TestCartAbandonmentDefaults(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"touches":[{"after":"24h0m0s","channel":"push","template":"cart_offer"},{"after":"24h0m0s","channel":"email","template":"cart_offer"},{"after":"24h0m0s","channel":"sms","template":"cart_final_offer"}],"final_wait":"24h0m0s"}`
+	want := `{"touches":[{"after":"24h","channel":"push","template":"cart_offer"},{"after":"24h","channel":"email","template":"cart_offer"},{"after":"24h","channel":"sms","template":"cart_final_offer"}],"final_wait":"24h","offer":{"discount_percent":10,"cashback_percent":5,"code_prefix":"CART"}}`
 	if string(raw) != want {
 		t.Errorf("defaults = %s\nwant %s", raw, want)
 	}
@@ -316,4 +384,11 @@ func equal[T comparable](a, b []T) bool {
 		}
 	}
 	return true
+}
+
+// last returns the last logged entry.
+func (s *memStore) last() reporting.Entry {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.entries[len(s.entries)-1]
 }

@@ -3,6 +3,7 @@ package workflows
 import (
 	"encoding/json"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -10,22 +11,36 @@ import (
 // such as "24h" or "90m".
 type Duration struct {
 	time.Duration
+	// set says the config gave a value, so that defaults leave it alone.
+	set bool
 	// invalid keeps text that did not parse, so that validation can name
 	// the field it came from.
 	invalid string
 }
 
 // Hours returns a Duration of n hours.
-func Hours(n int) Duration { return Duration{Duration: time.Duration(n) * time.Hour} }
+func Hours(n int) Duration { return Duration{Duration: time.Duration(n) * time.Hour, set: true} }
 
-// MarshalJSON writes the duration as a string.
+// IsSet reports whether the config gave the duration.
+func (d Duration) IsSet() bool { return d.set }
+
+// MarshalJSON writes the duration as a string in its shortest form: "24h",
+// "1h30m", "90s".
 func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(d.String())
+	s := d.String()
+	if strings.HasSuffix(s, "m0s") {
+		s = strings.TrimSuffix(s, "0s")
+	}
+	if strings.HasSuffix(s, "h0m") {
+		s = strings.TrimSuffix(s, "0m")
+	}
+	return json.Marshal(s)
 }
 
 // UnmarshalJSON reads a duration string. Text that is not a duration is
 // kept and reported by check.
 func (d *Duration) UnmarshalJSON(b []byte) error {
+	d.set = true
 	var s string
 	if err := json.Unmarshal(b, &s); err != nil {
 		d.invalid = string(b)
@@ -36,7 +51,7 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 		d.invalid = s
 		return nil
 	}
-	*d = Duration{Duration: v}
+	*d = Duration{Duration: v, set: true}
 	return nil
 }
 

@@ -25,6 +25,23 @@ type EventSignal struct {
 	Properties map[string]any
 }
 
+// ControlSignalName is the signal the service uses to steer a run.
+const ControlSignalName = "control"
+
+// Control operations.
+const (
+	// ControlRemove ends the run as removed.
+	ControlRemove = "remove"
+	// ControlResume wakes a run whose send is held by a paused journey.
+	ControlResume = "resume"
+)
+
+// ControlSignal steers a run from outside.
+type ControlSignal struct {
+	Op     string
+	Reason string
+}
+
 // StateQueryName is the query that returns a run's State.
 const StateQueryName = "state"
 
@@ -37,12 +54,25 @@ type Input struct {
 	EnrollmentID int64
 	EnrolledAt   time.Time
 	GoalEvent    string
-	Config       json.RawMessage
+	// ExitEvents end the run with the event's name as the reason.
+	ExitEvents []string
+	// ConversionWindow is how long after a send a goal counts as that
+	// send's conversion; zero attributes every goal to the last send.
+	ConversionWindow time.Duration
+	// Trigger is the event that enrolled the user, for event-triggered
+	// entries.
+	Trigger *EventSignal
+	// Version is the version of Config.
+	Version int
+	Config  json.RawMessage
+	// Holdout puts the run in the journey's control group: it runs the
+	// waits but every send is skipped as "holdout".
+	Holdout bool
 }
 
 // Result is how a run ended.
 type Result struct {
-	Status string // converted, exited or failed
+	Status string // converted, exited, removed or failed
 	Reason string
 }
 
@@ -54,7 +84,10 @@ func WorkflowID(journeyID, userID string) string {
 }
 
 // Search attributes every run carries, so support staff can find it in the
-// Temporal UI. They hold ids only, never contact details.
+// Temporal UI. They hold ids only, never contact details. UserId,
+// JourneyId and JourneyType are set at start; JourneyStep says which touch
+// the run is at (see StepEnrolled); JourneyStatus is active until the run
+// ends, then converted, exited, removed or failed.
 var (
 	UserIDKey        = temporal.NewSearchAttributeKeyKeyword("UserId")
 	JourneyIDKey     = temporal.NewSearchAttributeKeyKeyword("JourneyId")
@@ -62,6 +95,12 @@ var (
 	JourneyStepKey   = temporal.NewSearchAttributeKeyKeyword("JourneyStep")
 	JourneyStatusKey = temporal.NewSearchAttributeKeyKeyword("JourneyStatus")
 )
+
+// StepEnrolled is the JourneyStep of a run that has not reached its first
+// touch. From then on JourneyStep is the channel of the touch the run
+// reached last: it stays while the run waits for the next touch, and after
+// the run ends, when JourneyStatus says how.
+const StepEnrolled = "enrolled"
 
 // SearchAttributes lists the custom search attributes to register on the
 // Temporal namespace before workers start.
@@ -79,7 +118,7 @@ func StartAttributes(in Input) temporal.SearchAttributes {
 		UserIDKey.ValueSet(in.UserID),
 		JourneyIDKey.ValueSet(in.JourneyID),
 		JourneyTypeKey.ValueSet(in.JourneyType),
-		JourneyStepKey.ValueSet("enrolled"),
+		JourneyStepKey.ValueSet(StepEnrolled),
 		JourneyStatusKey.ValueSet("active"),
 	)
 }

@@ -73,11 +73,14 @@ type Registry interface {
 	RegisterWorkflowWithOptions(w any, options workflow.RegisterOptions)
 }
 
-// Register registers every journey type's workflow on r.
+// Register registers every journey type's workflow, and the background
+// jobs' workflows, on r.
 func Register(r Registry) {
 	for _, t := range types {
 		r.RegisterWorkflowWithOptions(failOnError(t.run), workflow.RegisterOptions{Name: t.Name})
 	}
+	r.RegisterWorkflowWithOptions(ImportAudience, workflow.RegisterOptions{Name: "ImportAudience"})
+	r.RegisterWorkflowWithOptions(Broadcast, workflow.RegisterOptions{Name: "Broadcast"})
 }
 
 // parseConfig decodes raw into a C, fills defaults and validates it.

@@ -17,9 +17,12 @@ type config struct {
 	TemporalAddress string
 	Namespace       string
 	UIAddr          string
+	TemporalUIURL   string
 	DataDir         string
 	APIKey          string
 	Role            string
+	OfferSecret     string
+	Channels        channelConfig
 }
 
 // setting ties an environment variable to a flag and a config field.
@@ -29,16 +32,18 @@ type setting struct {
 	commands              string // the subcommands that read it
 }
 
-var settings = []setting{
+var settings = append([]setting{
 	{"JOURNEYS_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "where the API listens", func(c *config) *string { return &c.HTTPAddr }, "dev serve"},
 	{"DATABASE_URL", "database-url", "postgres://postgres@127.0.0.1:5432/journeys?sslmode=disable", "the Postgres database", func(c *config) *string { return &c.DatabaseURL }, "dev serve migrate"},
 	{"TEMPORAL_ADDRESS", "temporal-address", "127.0.0.1:7233", "the Temporal frontend (dev: where the embedded one listens)", func(c *config) *string { return &c.TemporalAddress }, "dev serve migrate"},
 	{"TEMPORAL_NAMESPACE", "namespace", "default", "the Temporal namespace", func(c *config) *string { return &c.Namespace }, "dev serve migrate"},
 	{"JOURNEYS_TEMPORAL_UI_ADDR", "ui-addr", "127.0.0.1:8233", "where the embedded Temporal UI listens", func(c *config) *string { return &c.UIAddr }, "dev"},
+	{"JOURNEYS_TEMPORAL_UI_URL", "temporal-ui-url", "", "the Temporal UI's address, for links to runs (dev: http://<JOURNEYS_TEMPORAL_UI_ADDR>)", func(c *config) *string { return &c.TemporalUIURL }, "dev serve"},
 	{"JOURNEYS_DATA_DIR", "data-dir", ".journeys", "where the embedded Temporal server keeps its SQLite file", func(c *config) *string { return &c.DataDir }, "dev"},
 	{"JOURNEYS_API_KEY", "api-key", "", "the bearer token the API requires", func(c *config) *string { return &c.APIKey }, "dev serve"},
 	{"JOURNEYS_ROLE", "role", "all", "what serve runs: api, worker or all", func(c *config) *string { return &c.Role }, "serve"},
-}
+	{"JOURNEYS_OFFER_SECRET", "offer-secret", "", "the key discount codes are derived with", func(c *config) *string { return &c.OfferSecret }, "dev serve"},
+}, channelSettings...)
 
 // loadConfig reads the settings of command from getenv and args, and
 // checks them. Each error names the variable to fix.
@@ -46,21 +51,27 @@ func loadConfig(command string, args []string, getenv func(string) string, stder
 	var c config
 	fs := flag.NewFlagSet("journeys "+command, flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	var used []setting
 	for _, s := range settings {
-		if !strings.Contains(" "+s.commands+" ", " "+command+" ") {
-			continue
+		if strings.Contains(" "+s.commands+" ", " "+command+" ") {
+			fs.StringVar(s.field(&c), s.flag, s.def, fmt.Sprintf("%s (%s)", s.usage, s.env))
+			used = append(used, s)
 		}
-		def := s.def
-		if v := getenv(s.env); v != "" {
-			def = v
-		}
-		fs.StringVar(s.field(&c), s.flag, def, fmt.Sprintf("%s (%s)", s.usage, s.env))
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	// The environment fills what no flag set. It is read after parsing so
+	// that -h never prints a secret from it as a default.
+	given := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { given[f.Name] = true })
+	for _, s := range used {
+		if v := getenv(s.env); v != "" && !given[s.flag] {
+			*s.field(&c) = v
+		}
 	}
 	return c, c.check(command)
 }
@@ -80,6 +91,11 @@ func (c config) check(command string) error {
 	}
 	if c.Namespace == "" {
 		return errors.New("TEMPORAL_NAMESPACE: must not be empty")
+	}
+	if c.TemporalUIURL != "" {
+		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return errors.New("JOURNEYS_TEMPORAL_UI_URL: want the Temporal UI's address, such as https://temporal.example.com")
+		}
 	}
 	switch command {
 	case "dev":

@@ -16,6 +16,13 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 		log.Warn("JOURNEYS_API_KEY is not set; the API accepts the key \"dev\"")
 	}
 	cfg.Role = "all"
+	if cfg.TemporalUIURL == "" {
+		cfg.TemporalUIURL = "http://" + cfg.UIAddr
+	}
+	senders, err := newSenders(cfg.Channels, log)
+	if err != nil {
+		return err
+	}
 
 	store, err := openMigrated(ctx, cfg.DatabaseURL)
 	if err != nil {
@@ -37,9 +44,10 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 		return err
 	}
 
-	return runService(ctx, cfg, store, c, log, func(apiAddr string) {
+	return runService(ctx, cfg, store, c, senders, log, func(apiAddr string) {
 		fmt.Fprintf(stdout, "journeys dev is running\n")
 		fmt.Fprintf(stdout, "  API:          http://%s  (Authorization: Bearer %s)\n", apiAddr, cfg.APIKey)
+		fmt.Fprintf(stdout, "  Dashboard:    http://%s/  (log in with the API key)\n", apiAddr)
 		fmt.Fprintf(stdout, "  Temporal UI:  http://%s/namespaces/%s/workflows\n", cfg.UIAddr, cfg.Namespace)
 		fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s, data in %s)\n", cfg.TemporalAddress, cfg.Namespace, cfg.DataDir)
 	})

@@ -12,8 +12,12 @@ import (
 	"testing"
 	"time"
 
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
+	"journeys/activities"
+	"journeys/channels"
 	"journeys/reporting"
 	"journeys/reporting/dbtest"
 )
@@ -23,36 +27,61 @@ const testKey = "test-key"
 // stack is the whole service under test: real Temporal in-process, real
 // Postgres, the worker and the API over HTTP.
 type stack struct {
-	t     *testing.T
-	base  string
-	store *reporting.Store
+	t        testing.TB
+	base     string
+	store    *reporting.Store
+	temporal client.Client
+	senders  map[channels.Channel]activities.Sender
+	log      *slog.Logger
 }
 
-func startStack(t *testing.T) *stack {
+// newWorker returns another worker on the stack's Temporal server and
+// store, for tests that stop and start workers.
+func (s *stack) newWorker() worker.Worker {
+	return newWorker(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log}, newJobs(s.temporal, s.store))
+}
+
+// startStack starts the stack; opts change its config, for example to
+// point the channels at fake providers (by default they are the console).
+func startStack(t *testing.T, opts ...func(*config)) *stack {
 	t.Helper()
-	store, dbURL := dbtest.New(t)
-	ts := temporaltest.NewServer(temporaltest.WithT(t))
+	return newStack(t, temporaltest.NewServer(temporaltest.WithT(t)), opts...)
+}
+
+// newStack runs the service on the Temporal server ts and a fresh
+// database until the test or benchmark ends.
+func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config)) *stack {
+	tb.Helper()
+	store, dbURL := dbtest.New(tb)
 	c := ts.GetDefaultClient()
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := registerSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
-		t.Fatal(err)
+		tb.Fatal(err)
 	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all"}
+	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all",
+		Namespace: ts.GetDefaultNamespace(), TemporalUIURL: testUIURL}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	senders, err := newSenders(cfg.Channels, log)
+	if err != nil {
+		tb.Fatal(err)
+	}
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
-	go func() { done <- runService(ctx, cfg, store, c, log, func(a string) { addr <- a }) }()
-	t.Cleanup(func() {
+	go func() { done <- runService(ctx, cfg, store, c, senders, log, func(a string) { addr <- a }) }()
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-done; err != nil {
-			t.Errorf("service: %v", err)
+			tb.Errorf("service: %v", err)
 		}
 	})
 	select {
 	case a := <-addr:
-		return &stack{t: t, base: "http://" + a, store: store}
+		return &stack{t: tb, base: "http://" + a, store: store, temporal: c, senders: senders, log: log}
 	case err := <-done:
-		t.Fatalf("service did not start: %v", err)
+		tb.Fatalf("service did not start: %v", err)
 	}
 	return nil
 }
@@ -103,6 +132,7 @@ func (s *stack) mustCall(method, path string, body any, want int, out any) {
 
 type enrollment struct {
 	Status          string `json:"status"`
+	ExitReason      string `json:"exit_reason"`
 	WorkflowID      string `json:"workflow_id"`
 	RunID           string `json:"run_id"`
 	AlreadyEnrolled bool   `json:"already_enrolled"`
@@ -192,7 +222,7 @@ func TestCartAbandonmentEndToEnd(t *testing.T) {
 		story  []string
 	}{
 		"early":   {"converted", []string{"enrolled", "converted"}},
-		"mid":     {"converted", []string{"enrolled", "sent:push", "converted"}},
+		"mid":     {"converted", []string{"enrolled", "sent:push", "converted:push"}},
 		"never":   {"exited", []string{"enrolled", "sent:push", "sent:email", "sent:sms", "exited"}},
 		"noemail": {"exited", []string{"enrolled", "sent:push", "skipped:email", "sent:sms", "exited"}},
 	}

@@ -21,6 +21,7 @@ Usage:
   journeys dev       run everything in one process: embedded Temporal + UI, migrations, worker, API
   journeys serve     run the API and/or worker against a Temporal cluster (--role api|worker|all)
   journeys migrate   apply Postgres migrations and register Temporal search attributes
+  journeys enroll    enroll the users of a CSV file in a journey through the API (--journey ID --file users.csv)
 
 Run "journeys <command> -h" for a command's settings.
 `
@@ -45,6 +46,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	command, args := args[0], args[1:]
 	switch command {
 	case "dev", "serve", "migrate":
+	case "enroll":
+		return enroll(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -11,13 +11,22 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"journeys/activities"
 	"journeys/api"
+	"journeys/channels"
 	"journeys/reporting"
 )
 
 // serve runs the API, the worker or both against an existing Temporal
 // cluster until ctx is done.
 func serve(ctx context.Context, cfg config, log *slog.Logger) error {
+	var senders map[channels.Channel]activities.Sender
+	if cfg.Role != "api" {
+		var err error
+		if senders, err = newSenders(cfg.Channels, log); err != nil {
+			return err
+		}
+	}
 	store, err := reporting.Open(ctx, cfg.DatabaseURL)
 	if err != nil {
 		return fmt.Errorf("DATABASE_URL: %w", err)
@@ -28,14 +37,18 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer c.Close()
-	return runService(ctx, cfg, store, c, log, nil)
+	return runService(ctx, cfg, store, c, senders, log, nil)
 }
 
-// runService runs the roles cfg asks for. ready, when set, is called with
-// the API's address once it listens.
-func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, log *slog.Logger, ready func(apiAddr string)) error {
+// runService runs the roles cfg asks for; the worker sends through
+// senders. ready, when set, is called with the API's address once it
+// listens.
+func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, senders map[channels.Channel]activities.Sender, log *slog.Logger, ready func(apiAddr string)) error {
 	if cfg.Role == "all" || cfg.Role == "worker" {
-		w := newWorker(c, store, consoleSenders(log), log)
+		if cfg.OfferSecret == "" {
+			log.Warn("JOURNEYS_OFFER_SECRET is not set: anyone who knows a user's id can work out their discount code")
+		}
+		w := newWorker(c, &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}, newJobs(c, store))
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -52,7 +65,8 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		return fmt.Errorf("JOURNEYS_HTTP_ADDR: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log}),
+		Handler: api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
+			TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	if ready != nil {

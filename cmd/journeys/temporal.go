@@ -10,9 +10,9 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	xrate "golang.org/x/time/rate"
 
 	"journeys/activities"
-	"journeys/channels"
 	"journeys/reporting"
 	"journeys/workflows"
 )
@@ -64,8 +64,25 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 	return nil
 }
 
-// newWorker returns a worker for journey workflows and their activities.
-func newWorker(c client.Client, store *reporting.Store, senders map[channels.Channel]activities.Sender, log *slog.Logger) worker.Worker {
+// importRate paces audience imports on each worker, in users per second:
+// fast enough for 100,000 users in a few minutes, slow enough to leave room
+// for the journeys already running.
+const importRate = 1000
+
+// newJobs returns the activities of background jobs over audiences.
+func newJobs(c client.Client, store *reporting.Store) *activities.Jobs {
+	return &activities.Jobs{
+		Store:    store,
+		Enroller: &workflows.Enroller{Store: store, Temporal: c},
+		Temporal: c,
+		Limit:    xrate.NewLimiter(importRate, 100),
+		Workers:  16,
+	}
+}
+
+// newWorker returns a worker for journey workflows, background jobs and
+// their activities.
+func newWorker(c client.Client, acts *activities.Activities, jobs *activities.Jobs) worker.Worker {
 	w := worker.New(c, workflows.TaskQueue, worker.Options{
 		// Thousands of timers fire together when an audience enrolled at
 		// once reaches its next step; the defaults poll with two goroutines.
@@ -73,15 +90,7 @@ func newWorker(c client.Client, store *reporting.Store, senders map[channels.Cha
 		MaxConcurrentActivityTaskPollers: 8,
 	})
 	workflows.Register(w)
-	w.RegisterActivity(&activities.Activities{Store: store, Senders: senders, Log: log})
+	w.RegisterActivity(acts)
+	w.RegisterActivity(jobs)
 	return w
-}
-
-// consoleSenders sends every channel to the log.
-func consoleSenders(log *slog.Logger) map[channels.Channel]activities.Sender {
-	out := map[channels.Channel]activities.Sender{}
-	for _, c := range channels.All {
-		out[c] = &channels.Console{Log: log.With("sender", "console")}
-	}
-	return out
 }

@@ -1,0 +1,140 @@
+package activities
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"go.temporal.io/sdk/temporal"
+
+	"journeys/channels"
+	"journeys/reporting"
+)
+
+// maxRetryAfter bounds how long a provider's Retry-After may hold a send
+// back; the kit's retry policy waits at most this long between attempts.
+const maxRetryAfter = 10 * time.Minute
+
+// choose returns the channel a touch goes out on for u: primary when it is
+// available, else fallback when that is. When neither is, it returns "" and
+// why; when it falls back, why says what was wrong with primary.
+func (a *Activities) choose(u reporting.User, primary, fallback channels.Channel) (channels.Channel, string) {
+	why := a.unavailable(u, primary)
+	if why == "" {
+		return primary, ""
+	}
+	if fallback == "" {
+		return "", why
+	}
+	if whyNot := a.unavailable(u, fallback); whyNot != "" {
+		return "", why + "; " + whyNot
+	}
+	return fallback, why
+}
+
+// unavailable says why u cannot be reached on c, or "" when they can.
+func (a *Activities) unavailable(u reporting.User, c channels.Channel) string {
+	switch {
+	case slices.Contains(u.Unsubscribed, string(c)):
+		return fmt.Sprintf("unsubscribed from %s", c)
+	case contact(u, c) == "":
+		return fmt.Sprintf("no %s contact", c)
+	case c == channels.Push && u.PushTokenInvalidAt != nil:
+		return "push token invalid"
+	case a.Senders[c] == nil:
+		return fmt.Sprintf("no sender for channel %s", c)
+	}
+	return ""
+}
+
+// contact returns the user's address on channel, or "" when there is none.
+func contact(u reporting.User, c channels.Channel) string {
+	switch c {
+	case channels.Push:
+		return u.PushToken
+	case channels.Email:
+		return u.Email
+	case channels.SMS:
+		return u.Phone
+	case channels.Webhook:
+		return u.ID
+	}
+	return ""
+}
+
+// deliver renders the touch for u and hands it to channel's sender. A
+// refusal is a non-retryable error, and a push token FCM calls dead is
+// marked so that later pushes skip it; any other failure is retried, after
+// the provider's Retry-After when it gives one.
+func (a *Activities) deliver(ctx context.Context, in SendInput, u reporting.User, channel channels.Channel) (channels.Receipt, error) {
+	msg, err := a.message(ctx, in, u, channel)
+	if err != nil {
+		return channels.Receipt{}, err
+	}
+	receipt, err := a.Senders[channel].Send(ctx, msg)
+	var perm *channels.PermanentError
+	var temp *channels.TemporaryError
+	switch {
+	case errors.As(err, &perm):
+		if perm.InvalidContact && channel == channels.Push {
+			if err := a.Store.InvalidatePushToken(ctx, u.ID, msg.To); err != nil {
+				return channels.Receipt{}, err
+			}
+		}
+		return channels.Receipt{}, permanent(err)
+	case errors.As(err, &temp) && temp.RetryAfter > 0:
+		return channels.Receipt{}, temporal.NewApplicationErrorWithOptions(err.Error(), "TemporaryDelivery",
+			temporal.ApplicationErrorOptions{Cause: err, NextRetryDelay: min(temp.RetryAfter, maxRetryAfter)})
+	case err != nil:
+		return channels.Receipt{}, err
+	}
+	return receipt, nil
+}
+
+// message renders the touch's template for u on channel, in the first of
+// the user's locales that has it. A missing or broken template is a
+// non-retryable error: no retry can fix it.
+func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User, channel channels.Channel) (channels.Message, error) {
+	tags := locales(u.Locale)
+	t, err := a.Store.Template(ctx, in.Template, tags)
+	if errors.Is(err, reporting.ErrNotFound) {
+		return channels.Message{}, permanent(fmt.Errorf("no template %q in %s", in.Template, strings.Join(tags, " or ")))
+	}
+	if err != nil {
+		return channels.Message{}, err
+	}
+	attrs, err := userData(u)
+	if err != nil {
+		return channels.Message{}, permanent(err)
+	}
+	code := OfferCode(a.OfferSecret, in.Offer.CodePrefix, in.WorkflowID, in.EnrollmentID)
+	r, err := render(t, TemplateData{User: attrs, Offer: TemplateOffer{
+		DiscountPercent: in.Offer.DiscountPercent, CashbackPercent: in.Offer.CashbackPercent, Code: code,
+	}})
+	if err != nil {
+		return channels.Message{}, permanent(fmt.Errorf("template %s (%s): %w", t.ID, t.Locale, err))
+	}
+	subject := r.subject
+	if subject == "" {
+		subject = r.title
+	}
+	return channels.Message{
+		Channel:        channel,
+		IdempotencyKey: in.IdempotencyKey(),
+		UserID:         u.ID,
+		To:             contact(u, channel),
+		Title:          r.title,
+		Subject:        subject,
+		Body:           r.body,
+		HTML:           r.html,
+		Data:           map[string]string{"journey_id": in.JourneyID, "template": in.Template, "offer_code": code},
+	}, nil
+}
+
+// permanent makes err a failure Temporal does not retry.
+func permanent(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), ErrPermanentDelivery, err)
+}

@@ -1,0 +1,199 @@
+package activities
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/sdk/activity"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/time/rate"
+
+	"journeys/reporting"
+)
+
+// JobStore is the part of the reporting store background jobs use.
+type JobStore interface {
+	Journey(ctx context.Context, id string) (reporting.Journey, error)
+	MergeUser(ctx context.Context, u reporting.User) error
+	PendingImportRows(ctx context.Context, jobID string, limit int) ([]reporting.ImportRow, error)
+	CompleteImportRows(ctx context.Context, jobID string, rows []reporting.ImportRow) (reporting.Progress, error)
+	ActiveEnrollments(ctx context.Context, journeyID string, after int64, limit int) ([]reporting.Enrollment, error)
+	EndEnrollment(ctx context.Context, id int64, status string, e reporting.Entry) error
+	AddProgress(ctx context.Context, jobID string, p reporting.Progress) error
+	FinishJob(ctx context.Context, jobID, status, errText string) error
+}
+
+// Enroller enrolls a user into a journey, idempotently.
+type Enroller interface {
+	EnrollUser(ctx context.Context, j reporting.Journey, userID, source string) (e reporting.Enrollment, created bool, err error)
+}
+
+// Signaler signals runs.
+type Signaler interface {
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+}
+
+// Jobs holds what the background jobs over a journey's audience depend on:
+// audience imports, and signals to every run of a journey.
+type Jobs struct {
+	Store    JobStore
+	Enroller Enroller
+	Temporal Signaler
+	// Limit paces imports across the worker, so that a large audience does
+	// not crowd out due journeys; nil means no limit.
+	Limit *rate.Limiter
+	// Workers is how many rows of a page are enrolled at once.
+	Workers int
+}
+
+// ImportPageInput asks for the next page of an import.
+type ImportPageInput struct {
+	JobID     string
+	JourneyID string
+	Limit     int
+}
+
+// ImportPageResult tells what a page did; Rows is 0 once the file is done.
+type ImportPageResult struct {
+	Rows     int
+	Progress reporting.Progress
+}
+
+// ImportPage enrolls the next rows of an import that are not done yet and
+// records each row's outcome. It is safe to run again after a crash at any
+// point: rows are marked done only with their outcome, enrolling is
+// idempotent, and a row whose user this import enrolled before the crash
+// still counts as enrolled (the enrollment's source names the import).
+func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageResult, error) {
+	rows, err := j.Store.PendingImportRows(ctx, in.JobID, in.Limit)
+	if err != nil || len(rows) == 0 {
+		return ImportPageResult{}, err
+	}
+	journey, err := j.Store.Journey(ctx, in.JourneyID)
+	if err != nil {
+		return ImportPageResult{}, err
+	}
+	source := "import:" + in.JobID
+	var mu sync.Mutex
+	var done int
+	err = each(ctx, len(rows), max(j.Workers, 1), func(i int) error {
+		r := &rows[i]
+		if j.Limit != nil {
+			if err := j.Limit.Wait(ctx); err != nil {
+				return err
+			}
+		}
+		if len(r.Profile) > 0 {
+			var u reporting.User
+			if err := json.Unmarshal(r.Profile, &u); err != nil {
+				return fmt.Errorf("import row %d: %w", r.Line, err)
+			}
+			u.ID = r.UserID
+			if err := j.Store.MergeUser(ctx, u); err != nil {
+				return err
+			}
+		}
+		e, created, err := j.Enroller.EnrollUser(ctx, journey, r.UserID, source)
+		var notEligible *reporting.NotEligibleError
+		switch {
+		case errors.As(err, &notEligible):
+			r.Outcome = reporting.EntryNotEligible
+		case err != nil:
+			return err
+		case created || e.Source == source:
+			r.Outcome = reporting.EntryEnrolled
+		default:
+			r.Outcome = reporting.EntryAlreadyEnrolled
+		}
+		mu.Lock()
+		done++
+		activity.RecordHeartbeat(ctx, done)
+		mu.Unlock()
+		return nil
+	})
+	if err != nil {
+		return ImportPageResult{}, err
+	}
+	p, err := j.Store.CompleteImportRows(ctx, in.JobID, rows)
+	if err != nil {
+		return ImportPageResult{}, err
+	}
+	return ImportPageResult{Rows: len(rows), Progress: p}, nil
+}
+
+// BroadcastInput asks for one page of a broadcast to a journey's runs.
+type BroadcastInput struct {
+	JobID     string
+	JourneyID string
+	// After is the enrollment id the previous page ended at.
+	After  int64
+	Limit  int
+	Signal string
+	Arg    any
+	// EndIfGone closes, as removed, enrollments whose run is gone from
+	// Temporal, so that a stop leaves none active.
+	EndIfGone bool
+}
+
+// BroadcastResult tells where a page of a broadcast ended.
+type BroadcastResult struct {
+	Count int
+	Last  int64
+}
+
+// BroadcastPage signals the next page of the journey's active runs.
+func (j *Jobs) BroadcastPage(ctx context.Context, in BroadcastInput) (BroadcastResult, error) {
+	runs, err := j.Store.ActiveEnrollments(ctx, in.JourneyID, in.After, in.Limit)
+	if err != nil || len(runs) == 0 {
+		return BroadcastResult{}, err
+	}
+	err = each(ctx, len(runs), max(j.Workers, 1), func(i int) error {
+		e := runs[i]
+		err := j.Temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, in.Signal, in.Arg)
+		var gone *serviceerror.NotFound
+		if errors.As(err, &gone) && in.EndIfGone {
+			entry := reporting.Entry{EnrollmentID: e.ID, JourneyID: e.JourneyID, UserID: e.UserID,
+				Kind: reporting.KindExited, Detail: "removed: journey stopped", At: time.Now().UTC()}
+			return j.Store.EndEnrollment(ctx, e.ID, reporting.StatusRemoved, entry)
+		}
+		if errors.As(err, &gone) {
+			return nil
+		}
+		return err
+	})
+	if err != nil {
+		return BroadcastResult{}, err
+	}
+	if err := j.Store.AddProgress(ctx, in.JobID, reporting.Progress{Processed: len(runs)}); err != nil {
+		return BroadcastResult{}, err
+	}
+	return BroadcastResult{Count: len(runs), Last: runs[len(runs)-1].ID}, nil
+}
+
+// FinishJobInput closes a job.
+type FinishJobInput struct {
+	JobID  string
+	Status string
+	Error  string
+}
+
+// FinishJob records a job's final status.
+func (j *Jobs) FinishJob(ctx context.Context, in FinishJobInput) error {
+	return j.Store.FinishJob(ctx, in.JobID, in.Status, in.Error)
+}
+
+// each calls fn for 0..n-1 on up to workers goroutines and returns the
+// first error; after one, the items not started yet are skipped.
+func each(ctx context.Context, n, workers int, fn func(i int) error) error {
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(workers)
+	for i := 0; i < n && ctx.Err() == nil; i++ {
+		g.Go(func() error { return fn(i) })
+	}
+	return g.Wait()
+}

@@ -1,0 +1,135 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"go.temporal.io/api/workflowservice/v1"
+)
+
+// writeAudience writes an audience file of n users with a profile column
+// and an attribute, and returns its path.
+func writeAudience(t testing.TB, n int) string {
+	var b strings.Builder
+	b.WriteString("user_id,email,first_name\n")
+	for i := range n {
+		fmt.Fprintf(&b, "bulk-%05d,bulk-%05d@example.com,Name%d\n", i, i, i)
+	}
+	path := filepath.Join(t.TempDir(), "users.csv")
+	if err := os.WriteFile(path, []byte(b.String()), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+// TestBulkImportSurvivesWorkerStop imports 10,000 users with the enroll
+// command, stops the worker in the middle, starts another and checks that
+// every user is enrolled exactly once.
+func TestBulkImportSurvivesWorkerStop(t *testing.T) {
+	const n = 10000
+	// The API alone; the workers come and go below.
+	s := startStack(t, func(c *config) { c.Role = "api" })
+	store, c := s.store, s.temporal
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+
+	w1 := s.newWorker()
+	if err := w1.Start(); err != nil {
+		t.Fatal(err)
+	}
+	s.mustCall("POST", "/v1/journeys", longJourney("bulk", nil), 201, nil)
+
+	var stdout, stderr bytes.Buffer
+	cli := make(chan error, 1)
+	getenv := func(k string) string { return map[string]string{"JOURNEYS_API_KEY": testKey}[k] }
+	go func() {
+		cli <- run(ctx, []string{"enroll", "--journey", "bulk", "--file", writeAudience(t, n),
+			"--api-url", s.base, "--poll", "100ms"}, getenv, &stdout, &stderr)
+	}()
+
+	// Stop the worker a fifth of the way in.
+	var jobID string
+	deadline := time.Now().Add(3 * time.Minute)
+	for {
+		err := store.DB().Get(&jobID, `SELECT id FROM jobs WHERE journey_id = 'bulk' AND processed >= $1`, n/5)
+		if err == nil {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("import never reached %d users: %v; %s", n/5, err, stderr.String())
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	t.Logf("%s: stopping the worker at %d users", time.Now().Format(time.TimeOnly), n/5)
+	w1.Stop()
+	stalled := s.waitProgress(jobID)
+	if stalled.Processed >= n {
+		t.Fatalf("the import finished before the worker stopped: %+v", stalled)
+	}
+	time.Sleep(2 * time.Second)
+	if now := s.waitProgress(jobID); now.Processed != stalled.Processed {
+		t.Errorf("progress moved from %d to %d with no worker", stalled.Processed, now.Processed)
+	}
+
+	w2 := s.newWorker()
+	if err := w2.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer w2.Stop()
+	t.Logf("%s: started another worker at %d users", time.Now().Format(time.TimeOnly), stalled.Processed)
+	select {
+	case err := <-cli:
+		if err != nil {
+			t.Fatalf("enroll: %v\n%s", err, stderr.String())
+		}
+	case <-time.After(5 * time.Minute):
+		t.Fatalf("enroll did not finish: %s", stderr.String())
+	}
+
+	t.Logf("%s: import done", time.Now().Format(time.TimeOnly))
+	final := s.waitJob(jobID, time.Minute)
+	if final.Status != "completed" || final.Processed != n || final.Enrolled != n {
+		t.Errorf("job = %+v, want %d enrolled", final, n)
+	}
+	if !strings.Contains(stdout.String(), "10,000") && !strings.Contains(stdout.String(), "10000") {
+		t.Errorf("summary does not count 10000 users:\n%s", stdout.String())
+	}
+	var rows, users, started int
+	err := store.DB().QueryRow(`SELECT count(*), count(DISTINCT user_id), count(*) FILTER (WHERE run_id <> '')
+		FROM enrollments WHERE journey_id = 'bulk'`).Scan(&rows, &users, &started)
+	if err != nil || rows != n || users != n || started != n {
+		t.Errorf("enrollments: %d rows, %d users, %d with a run (%v); want %d each", rows, users, started, err, n)
+	}
+	var attrs int
+	if err := store.DB().Get(&attrs, `SELECT count(*) FROM users WHERE attributes ? 'first_name' AND email LIKE 'bulk-%'`); err != nil || attrs != n {
+		t.Errorf("%d profiles imported (%v), want %d", attrs, err, n)
+	}
+	// Temporal holds one run per user too.
+	var runs int64
+	deadline = time.Now().Add(time.Minute)
+	for runs != n && time.Now().Before(deadline) {
+		resp, err := c.CountWorkflow(ctx, &workflowservice.CountWorkflowExecutionsRequest{Query: `JourneyId = "bulk"`})
+		if err != nil {
+			t.Fatal(err)
+		}
+		runs = resp.GetCount()
+		time.Sleep(500 * time.Millisecond)
+	}
+	if runs != n {
+		t.Errorf("Temporal has %d runs of bulk, want %d", runs, n)
+	}
+}
+
+// waitProgress returns the job as it stands.
+func (s *stack) waitProgress(id string) job {
+	s.t.Helper()
+	var out struct{ Job job }
+	s.mustCall("GET", "/v1/jobs/"+id, nil, 200, &out)
+	return out.Job
+}

@@ -1,0 +1,231 @@
+package reporting
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"time"
+
+	"github.com/jmoiron/sqlx"
+	"github.com/lib/pq"
+)
+
+// Job kinds.
+const (
+	JobImport = "import"
+	JobStop   = "stop"
+	JobResume = "resume"
+)
+
+// Job statuses.
+const (
+	JobRunning   = "running"
+	JobCompleted = "completed"
+	JobFailed    = "failed"
+)
+
+// Job is a background job over a journey's audience and its progress.
+type Job struct {
+	ID              string    `db:"id" json:"id"`
+	Kind            string    `db:"kind" json:"kind"`
+	JourneyID       string    `db:"journey_id" json:"journey_id"`
+	Status          string    `db:"status" json:"status"`
+	Total           int       `db:"total" json:"total"`
+	Processed       int       `db:"processed" json:"processed"`
+	Enrolled        int       `db:"enrolled" json:"enrolled"`
+	AlreadyEnrolled int       `db:"already_enrolled" json:"already_enrolled"`
+	NotEligible     int       `db:"not_eligible" json:"not_eligible"`
+	Invalid         int       `db:"invalid" json:"invalid"`
+	Error           string    `db:"error" json:"error,omitempty"`
+	CreatedAt       time.Time `db:"created_at" json:"created_at"`
+	UpdatedAt       time.Time `db:"updated_at" json:"updated_at"`
+}
+
+const jobColumns = `id, kind, journey_id, status, total, processed, enrolled, already_enrolled, not_eligible, invalid, error, created_at, updated_at`
+
+// CreateJob stores a new running job.
+func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
+	const q = `
+	INSERT INTO jobs (id, kind, journey_id, total) VALUES ($1, $2, $3, $4)
+	RETURNING ` + jobColumns
+	var out Job
+	if err := s.db.GetContext(ctx, &out, q, j.ID, j.Kind, j.JourneyID, j.Total); err != nil {
+		return Job{}, fmt.Errorf("insert job: %w", translate(err))
+	}
+	return out, nil
+}
+
+// Job returns the job with the given id.
+func (s *Store) Job(ctx context.Context, id string) (Job, error) {
+	const q = `SELECT ` + jobColumns + ` FROM jobs WHERE id = $1`
+	var j Job
+	if err := s.db.GetContext(ctx, &j, q, id); err != nil {
+		return Job{}, fmt.Errorf("get job: %w", translate(err))
+	}
+	return j, nil
+}
+
+// Progress is what one step of a job did.
+type Progress struct {
+	Processed, Enrolled, AlreadyEnrolled, NotEligible, Invalid int
+}
+
+// AddProgress adds p to the job's counters.
+func (s *Store) AddProgress(ctx context.Context, jobID string, p Progress) error {
+	return addProgress(ctx, s.db, jobID, p)
+}
+
+func addProgress(ctx context.Context, db sqlx.ExecerContext, jobID string, p Progress) error {
+	const q = `
+	UPDATE jobs SET processed = processed + $2, enrolled = enrolled + $3,
+		already_enrolled = already_enrolled + $4, not_eligible = not_eligible + $5,
+		invalid = invalid + $6, updated_at = now()
+	WHERE id = $1`
+	_, err := db.ExecContext(ctx, q, jobID, p.Processed, p.Enrolled, p.AlreadyEnrolled, p.NotEligible, p.Invalid)
+	if err != nil {
+		return fmt.Errorf("update job progress: %w", err)
+	}
+	return nil
+}
+
+// FinishJob sets the job's final status, and its error when it failed.
+func (s *Store) FinishJob(ctx context.Context, jobID, status, errText string) error {
+	const q = `UPDATE jobs SET status = $2, error = $3, updated_at = now() WHERE id = $1 AND status = 'running'`
+	if _, err := s.db.ExecContext(ctx, q, jobID, status, errText); err != nil {
+		return fmt.Errorf("finish job: %w", err)
+	}
+	return nil
+}
+
+// ImportRow is one line of an audience file.
+type ImportRow struct {
+	Line    int             `db:"line"`
+	UserID  string          `db:"user_id"`
+	Profile json.RawMessage `db:"profile"`
+	// Outcome is what processing the row did: enrolled, already_enrolled,
+	// not_eligible or invalid; empty until then.
+	Outcome string `db:"outcome"`
+}
+
+// CreateImport stores an import job with its audience file's rows, in one
+// transaction, the rows with COPY. Rows that arrive with an outcome
+// (invalid ones) count as processed already.
+func (s *Store) CreateImport(ctx context.Context, job Job, rows []ImportRow) (Job, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Job{}, fmt.Errorf("create import: %w", err)
+	}
+	defer tx.Rollback()
+
+	var invalid int
+	for _, r := range rows {
+		if r.Outcome != "" {
+			invalid++
+		}
+	}
+	const q = `
+	INSERT INTO jobs (id, kind, journey_id, total, processed, invalid) VALUES ($1, 'import', $2, $3, $4, $4)
+	RETURNING ` + jobColumns
+	var out Job
+	if err := tx.GetContext(ctx, &out, q, job.ID, job.JourneyID, len(rows), invalid); err != nil {
+		return Job{}, fmt.Errorf("insert job: %w", translate(err))
+	}
+	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_rows", "job_id", "line", "user_id", "profile", "outcome"))
+	if err != nil {
+		return Job{}, fmt.Errorf("store import rows: %w", err)
+	}
+	for _, r := range rows {
+		var profile any
+		if len(r.Profile) > 0 {
+			profile = string(r.Profile)
+		}
+		if _, err := stmt.ExecContext(ctx, job.ID, r.Line, r.UserID, profile, r.Outcome); err != nil {
+			return Job{}, fmt.Errorf("store import row %d: %w", r.Line, err)
+		}
+	}
+	if _, err := stmt.ExecContext(ctx); err != nil {
+		return Job{}, fmt.Errorf("store import rows: %w", err)
+	}
+	if err := stmt.Close(); err != nil {
+		return Job{}, fmt.Errorf("store import rows: %w", err)
+	}
+	if err := tx.Commit(); err != nil {
+		return Job{}, fmt.Errorf("create import: %w", err)
+	}
+	return out, nil
+}
+
+// PendingImportRows returns up to limit rows of the job not processed yet,
+// in file order.
+func (s *Store) PendingImportRows(ctx context.Context, jobID string, limit int) ([]ImportRow, error) {
+	const q = `SELECT line, user_id, profile, outcome FROM import_rows
+	WHERE job_id = $1 AND outcome = '' ORDER BY line LIMIT $2`
+	rows := []ImportRow{}
+	if err := s.db.SelectContext(ctx, &rows, q, jobID, limit); err != nil {
+		return nil, fmt.Errorf("list import rows: %w", err)
+	}
+	return rows, nil
+}
+
+// CompleteImportRows records the outcome of processed rows and adds them to
+// the job's progress, in one transaction. Rows done already are not counted
+// again, so a page processed twice after a crash counts once.
+func (s *Store) CompleteImportRows(ctx context.Context, jobID string, rows []ImportRow) (Progress, error) {
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return Progress{}, fmt.Errorf("complete import rows: %w", err)
+	}
+	defer tx.Rollback()
+
+	lines := make(pq.Int64Array, len(rows))
+	outcomes := make(pq.StringArray, len(rows))
+	for i, r := range rows {
+		lines[i], outcomes[i] = int64(r.Line), r.Outcome
+	}
+	const q = `
+	UPDATE import_rows r SET outcome = u.outcome
+	FROM unnest($2::int[], $3::text[]) AS u(line, outcome)
+	WHERE r.job_id = $1 AND r.line = u.line AND r.outcome = ''
+	RETURNING u.outcome`
+	var done []string
+	if err := tx.SelectContext(ctx, &done, q, jobID, lines, outcomes); err != nil {
+		return Progress{}, fmt.Errorf("complete import rows: %w", err)
+	}
+	var p Progress
+	for _, o := range done {
+		p.Processed++
+		switch o {
+		case "enrolled":
+			p.Enrolled++
+		case "already_enrolled":
+			p.AlreadyEnrolled++
+		case "not_eligible":
+			p.NotEligible++
+		default:
+			p.Invalid++
+		}
+	}
+	if err := addProgress(ctx, tx, jobID, p); err != nil {
+		return Progress{}, err
+	}
+	return p, tx.Commit()
+}
+
+// Entry outcomes of an event trigger.
+const (
+	EntryEnrolled        = "enrolled"
+	EntryAlreadyEnrolled = "already_enrolled"
+	EntryNotEligible     = "not_eligible"
+)
+
+// RecordEntry notes what an entry event did to a journey, once per event
+// and journey.
+func (s *Store) RecordEntry(ctx context.Context, eventID, journeyID, userID, outcome, reason string) error {
+	const q = `
+	INSERT INTO entries (event_id, journey_id, user_id, outcome, reason) VALUES ($1, $2, $3, $4, $5)
+	ON CONFLICT (event_id, journey_id) DO NOTHING`
+	if _, err := s.db.ExecContext(ctx, q, eventID, journeyID, userID, outcome, reason); err != nil {
+		return fmt.Errorf("record entry: %w", err)
+	}
+	return nil
+}

@@ -1,0 +1,65 @@
+package reporting
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/lib/pq"
+)
+
+// Template is one message of a template id in one locale. Which fields a
+// channel uses: push Title and Body, email Subject, Body and HTML, SMS and
+// webhook Body.
+type Template struct {
+	ID        string    `db:"id" json:"id"`
+	Locale    string    `db:"locale" json:"locale"`
+	Title     string    `db:"title" json:"title"`
+	Subject   string    `db:"subject" json:"subject"`
+	Body      string    `db:"body" json:"body"`
+	HTML      string    `db:"html" json:"html"`
+	UpdatedAt time.Time `db:"updated_at" json:"updated_at"`
+}
+
+const templateColumns = `id, locale, title, subject, body, html, updated_at`
+
+// PutTemplate creates the template in its locale or replaces it.
+func (s *Store) PutTemplate(ctx context.Context, t Template) (Template, error) {
+	const q = `
+	INSERT INTO templates (id, locale, title, subject, body, html)
+	VALUES ($1, $2, $3, $4, $5, $6)
+	ON CONFLICT (id, locale) DO UPDATE SET
+		title = EXCLUDED.title, subject = EXCLUDED.subject, body = EXCLUDED.body,
+		html = EXCLUDED.html, updated_at = now()
+	RETURNING ` + templateColumns
+	var out Template
+	if err := s.db.GetContext(ctx, &out, q, t.ID, t.Locale, t.Title, t.Subject, t.Body, t.HTML); err != nil {
+		return Template{}, fmt.Errorf("upsert template: %w", err)
+	}
+	return out, nil
+}
+
+// Template returns template id in the first of locales that has it;
+// ErrNotFound when none does.
+func (s *Store) Template(ctx context.Context, id string, locales []string) (Template, error) {
+	const q = `SELECT ` + templateColumns + ` FROM templates
+	WHERE id = $1 AND locale = ANY($2)
+	ORDER BY array_position($2, locale) LIMIT 1`
+	var t Template
+	if err := s.db.GetContext(ctx, &t, q, id, pq.StringArray(locales)); err != nil {
+		return Template{}, fmt.Errorf("get template %s: %w", id, translate(err))
+	}
+	return t, nil
+}
+
+// Templates lists the templates, every locale of each, by id then locale;
+// with an id, only that template's locales.
+func (s *Store) Templates(ctx context.Context, id string) ([]Template, error) {
+	const q = `SELECT ` + templateColumns + ` FROM templates
+	WHERE $1 = '' OR id = $1 ORDER BY id, locale`
+	ts := []Template{}
+	if err := s.db.SelectContext(ctx, &ts, q, id); err != nil {
+		return nil, fmt.Errorf("list templates: %w", err)
+	}
+	return ts, nil
+}

@@ -1,0 +1,134 @@
+package workflows
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/sdk/client"
+
+	"journeys/reporting"
+)
+
+// Starter is the part of the Temporal client that starts runs.
+type Starter interface {
+	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
+	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any, options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
+	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
+}
+
+// EnrollStore is the part of the reporting store enrolling uses.
+type EnrollStore interface {
+	ClaimEnrollment(ctx context.Context, c reporting.Claim) (reporting.Enrollment, bool, error)
+	SetEnrollmentRun(ctx context.Context, id int64, runID string) error
+	PreviousRun(ctx context.Context, e reporting.Enrollment) (string, error)
+}
+
+// Enroller enrolls users into journeys: the API, entry events and audience
+// imports all go through it.
+type Enroller struct {
+	Store    EnrollStore
+	Temporal Starter
+}
+
+// NotActiveError is an enrollment into a paused or stopped journey.
+type NotActiveError struct {
+	JourneyID, Status string
+}
+
+func (e *NotActiveError) Error() string {
+	return fmt.Sprintf("journey %s is %s and takes no new enrollments", e.JourneyID, e.Status)
+}
+
+// ErrPreviousRunOpen is an enrollment whose user's previous run of the
+// journey has ended in the reporting store but is still closing in Temporal.
+var ErrPreviousRunOpen = errors.New("the previous run is still closing")
+
+// Enrollment is what Enroll did.
+type Enrollment struct {
+	reporting.Enrollment
+	// Created is false when the user was already in the journey.
+	Created bool
+}
+
+// Enroll enrolls the user into the journey, or returns the user's active
+// enrollment. Enrollment is idempotent: the active enrollment in Postgres
+// decides who enrolls, the workflow id is deterministic, and concurrent or
+// repeated calls all return the same run. An entry event comes along as
+// trigger and reaches a new run with its start (signal-with-start).
+// Refusals are *NotActiveError and *reporting.NotEligibleError.
+func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *EventSignal) (Enrollment, error) {
+	if j.Status != reporting.JourneyActive {
+		return Enrollment{}, &NotActiveError{JourneyID: j.ID, Status: j.Status}
+	}
+	e, created, err := en.Store.ClaimEnrollment(ctx, reporting.Claim{
+		Journey: j, UserID: userID, WorkflowID: WorkflowID(j.ID, userID), Source: source,
+	})
+	if err != nil {
+		return Enrollment{}, err
+	}
+	if e.RunID == "" {
+		// A claim whose start failed is started by whoever comes next.
+		if e.RunID, err = en.start(ctx, j, e, trigger); err != nil {
+			return Enrollment{}, err
+		}
+		if err := en.Store.SetEnrollmentRun(ctx, e.ID, e.RunID); err != nil {
+			return Enrollment{}, err
+		}
+	}
+	return Enrollment{Enrollment: e, Created: created}, nil
+}
+
+// memoEnrollment is the memo field that ties a run to its enrollment row.
+const memoEnrollment = "enrollment_id"
+
+// start starts the run of enrollment e and returns its run id. Every call
+// for the same enrollment gets the same run. The user's previous run of the
+// journey, when it has ended in Postgres but is still closing in Temporal,
+// would be returned as the existing run: that one is waited for instead.
+func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.Enrollment, trigger *EventSignal) (string, error) {
+	typ, ok := Lookup(j.Type)
+	if !ok {
+		return "", fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
+	}
+	window, _ := time.ParseDuration(j.ConversionWindow)
+	in := Input{
+		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
+		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
+		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
+		Version: j.Version, Config: j.Config, Holdout: e.Holdout,
+	}
+	opts := client.StartWorkflowOptions{
+		ID:                       e.WorkflowID,
+		TaskQueue:                TaskQueue,
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
+		TypedSearchAttributes:    StartAttributes(in),
+		Memo:                     map[string]any{memoEnrollment: e.ID},
+		StaticSummary:            fmt.Sprintf("%s · user %s", j.Name, e.UserID),
+	}
+	previous, err := en.Store.PreviousRun(ctx, e)
+	if err != nil {
+		return "", err
+	}
+	for range 3 {
+		var run client.WorkflowRun
+		if trigger != nil {
+			run, err = en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, EventSignalName, *trigger, opts, typ.Name, in)
+		} else {
+			run, err = en.Temporal.ExecuteWorkflow(ctx, opts, typ.Name, in)
+		}
+		if err != nil {
+			return "", fmt.Errorf("start workflow: %w", err)
+		}
+		if previous == "" || run.GetRunID() != previous {
+			return run.GetRunID(), nil
+		}
+		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
+		_ = en.Temporal.GetWorkflow(wait, e.WorkflowID, previous).Get(wait, nil)
+		cancel()
+	}
+	return "", ErrPreviousRunOpen
+}

@@ -1,0 +1,49 @@
+package workflows
+
+import (
+	"fmt"
+	"strings"
+	"time"
+
+	"journeys/activities"
+	"journeys/channels"
+	"journeys/reporting"
+)
+
+// HoldoutReason is the skip reason of every send of a control-group run.
+const HoldoutReason = "holdout"
+
+// holdBack stands in for a send in a control-group run: nothing goes out,
+// the step is logged as skipped for HoldoutReason, and the run goes on to
+// its next wait, so that the control group keeps the journey's timing.
+func (j *Journey) holdBack(channel channels.Channel, template string) {
+	j.record(reporting.KindSkipped, channel, template, HoldoutReason, time.Time{})
+	j.state.Sends = append(j.state.Sends, SendState{
+		Step: j.step, Channel: channel, Template: template, Outcome: activities.Skipped, Reason: HoldoutReason,
+	})
+	j.describe(fmt.Sprintf("held back %s %s: control group", channel, template))
+}
+
+// details renders the state as the Markdown the Temporal UI shows as the
+// run's current details: the facts of the state query, for a person, with
+// now saying what the run is doing.
+func (s State) details(now string) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "**%s** · user `%s` · %s", s.JourneyName, s.UserID, s.Status)
+	if s.Holdout {
+		b.WriteString(" · control group: waits, receives nothing")
+	}
+	fmt.Fprintf(&b, "\n\n**Now:** %s\n\n**Step:** %d (%s)", now, s.Step, s.StepName)
+	if len(s.Sends) == 0 {
+		b.WriteString("\n\n**Sent:** nothing yet")
+		return b.String()
+	}
+	b.WriteString("\n\n**Sends:**")
+	for _, x := range s.Sends {
+		fmt.Fprintf(&b, "\n%d. %s `%s`: %s", x.Step, x.Channel, x.Template, x.Outcome)
+		if x.Reason != "" {
+			fmt.Fprintf(&b, " (%s)", x.Reason)
+		}
+	}
+	return b.String()
+}
