@@ -37,4 +37,7 @@ type Activities struct {
 	// OfferSecret keys the discount codes (see OfferCode); without it
 	// anyone who knows the scheme can work out a user's code.
 	OfferSecret []byte
+	// Unsubscribe makes the one-click unsubscribe link of an email from the
+	// user id (see channels.UnsubscribeToken); nil sends no link.
+	Unsubscribe func(userID string, c channels.Channel) string
 }

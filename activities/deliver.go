@@ -121,7 +121,12 @@ func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User
 	if subject == "" {
 		subject = r.title
 	}
+	var unsubscribe string
+	if a.Unsubscribe != nil && channel == channels.Email {
+		unsubscribe = a.Unsubscribe(u.ID, channel)
+	}
 	return channels.Message{
+		Unsubscribe:    unsubscribe,
 		Channel:        channel,
 		IdempotencyKey: in.IdempotencyKey(),
 		UserID:         u.ID,

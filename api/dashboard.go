@@ -44,7 +44,7 @@ var pages = func() map[string]*template.Template {
 	}
 	layout := template.Must(template.New("layout.tmpl").Funcs(funcs).ParseFS(dashboardFiles, "dashboard/layout.tmpl"))
 	out := map[string]*template.Template{}
-	for _, name := range []string{"login", "journeys", "journey", "search", "error"} {
+	for _, name := range []string{"login", "journeys", "journey", "search", "error", "unsubscribe"} {
 		out[name] = template.Must(template.Must(layout.Clone()).ParseFS(dashboardFiles, "dashboard/"+name+".tmpl"))
 	}
 	return out
@@ -219,7 +219,7 @@ func (s *Server) searchPage(c echo.Context) error {
 func (s *Server) render(c echo.Context, status int, page, title string, data any) error {
 	var b bytes.Buffer
 	err := pages[page].ExecuteTemplate(&b, "layout.tmpl", map[string]any{
-		"Title": title, "Page": page, "Data": data, "LoggedIn": page != "login",
+		"Title": title, "Page": page, "Data": data, "LoggedIn": page != "login" && page != "unsubscribe",
 	})
 	if err != nil {
 		return err

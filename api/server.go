@@ -32,8 +32,10 @@ type Server struct {
 	store    *reporting.Store
 	temporal Temporal
 	enroller *workflows.Enroller
-	apiKey   string
-	log      *slog.Logger
+	// unsubscribeSecret checks unsubscribe links.
+	unsubscribeSecret []byte
+	apiKey            string
+	log               *slog.Logger
 	// temporalUI and namespace make links to runs in the Temporal UI.
 	temporalUI string
 	namespace  string
@@ -51,6 +53,9 @@ type Config struct {
 	TemporalUIURL string
 	// Namespace is the Temporal namespace the runs live in.
 	Namespace string
+	// UnsubscribeSecret checks the tokens of unsubscribe links (see
+	// channels.UnsubscribeToken); empty turns the links off.
+	UnsubscribeSecret []byte
 }
 
 // New returns the API as an http.Handler.
@@ -58,6 +63,7 @@ func New(cfg Config) http.Handler {
 	s := &Server{store: cfg.Store, temporal: cfg.Temporal, apiKey: cfg.APIKey, log: cfg.Log,
 		temporalUI: strings.TrimRight(cfg.TemporalUIURL, "/"), namespace: cfg.Namespace}
 	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal}
+	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
@@ -78,6 +84,9 @@ func New(cfg Config) http.Handler {
 func (s *Server) routes(e *echo.Echo) {
 	e.GET("/healthz", s.health)
 	e.GET("/openapi.yaml", openAPI)
+	// Links in emails: the signed token is the authorization.
+	e.GET("/unsubscribe/:token", s.unsubscribePage)
+	e.POST("/unsubscribe/:token", s.unsubscribe)
 
 	// The dashboard: HTML pages behind a session cookie from /login.
 	e.GET("/login", s.loginPage)

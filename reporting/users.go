@@ -108,3 +108,20 @@ func (s *Store) MergeUser(ctx context.Context, u User) error {
 	}
 	return nil
 }
+
+// Unsubscribe adds channel to the channels the user opted out of.
+func (s *Store) Unsubscribe(ctx context.Context, userID, channel string) error {
+	const q = `
+	UPDATE users SET unsubscribed = array_append(unsubscribed, $2), updated_at = now()
+	WHERE id = $1 AND NOT ($2 = ANY (unsubscribed))`
+	res, err := s.db.ExecContext(ctx, q, userID, channel)
+	if err != nil {
+		return fmt.Errorf("unsubscribe: %w", err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		if _, err := s.User(ctx, userID); err != nil {
+			return err
+		}
+	}
+	return nil
+}

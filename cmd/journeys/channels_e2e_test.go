@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/http"
+	"net/mail"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -40,6 +42,7 @@ func startFakeProviders(t *testing.T) (*fakeProviders, func(*config)) {
 	credentials := p.fcm.Credentials(t)
 	return p, func(c *config) {
 		c.OfferSecret = "offer-secret"
+		c.PublicURL = "https://journeys.test"
 		c.Channels = channelConfig{
 			FCMCredentials: credentials, FCMBaseURL: p.fcm.URL,
 			SMTPURL: "smtp://" + smtpAddr, SMTPFrom: "Shop <shop@journeys.test>",
@@ -169,6 +172,9 @@ func TestChannelsEndToEnd(t *testing.T) {
 		}
 		if parsed.Header.Get("Message-Id") == "" {
 			t.Errorf("mail to %v has no Message-ID", m.To)
+		}
+		if m.To[0] == "sara@example.com" {
+			s.unsubscribeByMail(parsed.Header, "sara")
 		}
 	}
 
@@ -318,5 +324,41 @@ func TestChannelConfig(t *testing.T) {
 	err = run(context.Background(), []string{"dev"}, func(k string) string { return env[k] }, io.Discard, io.Discard)
 	if err == nil || !strings.HasPrefix(err.Error(), "JOURNEYS_SMS_PROVIDER: ") {
 		t.Errorf("journeys dev with a bad provider: %v, want an error naming JOURNEYS_SMS_PROVIDER", err)
+	}
+}
+
+// unsubscribeByMail follows an email's one-click unsubscribe link, as a mail
+// program does (RFC 8058), and checks that the user is opted out of email.
+func (s *stack) unsubscribeByMail(h mail.Header, user string) {
+	s.t.Helper()
+	link := strings.Trim(h.Get("List-Unsubscribe"), "<>")
+	token, ok := strings.CutPrefix(link, "https://journeys.test/unsubscribe/")
+	if !ok || h.Get("List-Unsubscribe-Post") != "List-Unsubscribe=One-Click" {
+		s.t.Fatalf("List-Unsubscribe = %q, List-Unsubscribe-Post = %q", link, h.Get("List-Unsubscribe-Post"))
+	}
+	page, err := http.Get(s.base + "/unsubscribe/" + token)
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	page.Body.Close()
+	forged, err := http.Post(s.base+"/unsubscribe/"+token[:len(token)-2]+"xx", "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	forged.Body.Close()
+	var u reporting.User
+	s.mustCall("GET", "/v1/users/"+user, nil, 200, &u)
+	if page.StatusCode != 200 || forged.StatusCode != 404 || slices.Contains(u.Unsubscribed, "email") {
+		s.t.Fatalf("GET link = %d, forged POST = %d, unsubscribed %v; want 200, 404 and still subscribed", page.StatusCode, forged.StatusCode, u.Unsubscribed)
+	}
+
+	done, err := http.Post(s.base+"/unsubscribe/"+token, "application/x-www-form-urlencoded", strings.NewReader("List-Unsubscribe=One-Click"))
+	if err != nil {
+		s.t.Fatal(err)
+	}
+	done.Body.Close()
+	s.mustCall("GET", "/v1/users/"+user, nil, 200, &u)
+	if done.StatusCode != 200 || !slices.Contains(u.Unsubscribed, "email") {
+		s.t.Errorf("one-click POST = %d, unsubscribed %v; want 200 and email", done.StatusCode, u.Unsubscribed)
 	}
 }

@@ -22,6 +22,7 @@ type config struct {
 	APIKey          string
 	Role            string
 	OfferSecret     string
+	PublicURL       string
 	Channels        channelConfig
 }
 
@@ -42,6 +43,7 @@ var settings = append([]setting{
 	{"JOURNEYS_DATA_DIR", "data-dir", ".journeys", "where the embedded Temporal server keeps its SQLite file", func(c *config) *string { return &c.DataDir }, "dev"},
 	{"JOURNEYS_API_KEY", "api-key", "", "the bearer token the API requires", func(c *config) *string { return &c.APIKey }, "dev serve"},
 	{"JOURNEYS_ROLE", "role", "all", "what serve runs: api, worker or all", func(c *config) *string { return &c.Role }, "serve"},
+	{"JOURNEYS_PUBLIC_URL", "public-url", "", "where people reach the API from their mail, for unsubscribe links (dev: http://<JOURNEYS_HTTP_ADDR>)", func(c *config) *string { return &c.PublicURL }, "dev serve"},
 	{"JOURNEYS_OFFER_SECRET", "offer-secret", "", "the key discount codes are derived with", func(c *config) *string { return &c.OfferSecret }, "dev serve"},
 }, channelSettings...)
 
@@ -91,6 +93,14 @@ func (c config) check(command string) error {
 	}
 	if c.Namespace == "" {
 		return errors.New("TEMPORAL_NAMESPACE: must not be empty")
+	}
+	if c.PublicURL != "" {
+		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
+			return fmt.Errorf("JOURNEYS_PUBLIC_URL: want an address such as https://journeys.example.com, got %q", c.PublicURL)
+		}
+		if c.APIKey == "" && command == "serve" {
+			return errors.New("JOURNEYS_API_KEY: required with JOURNEYS_PUBLIC_URL: unsubscribe links are signed with it")
+		}
 	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

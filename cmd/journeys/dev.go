@@ -19,6 +19,9 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 	if cfg.TemporalUIURL == "" {
 		cfg.TemporalUIURL = "http://" + cfg.UIAddr
 	}
+	if cfg.PublicURL == "" {
+		cfg.PublicURL = "http://" + cfg.HTTPAddr
+	}
 	senders, err := newSenders(cfg.Channels, log)
 	if err != nil {
 		return err

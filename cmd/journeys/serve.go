@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/client"
@@ -48,7 +49,16 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		if cfg.OfferSecret == "" {
 			log.Warn("JOURNEYS_OFFER_SECRET is not set: anyone who knows a user's id can work out their discount code")
 		}
-		w := newWorker(c, &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}, newJobs(c, store))
+		acts := &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
+		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
+			secret := []byte(cfg.APIKey)
+			acts.Unsubscribe = func(userID string, ch channels.Channel) string {
+				return base + "/unsubscribe/" + channels.UnsubscribeToken(secret, userID, ch)
+			}
+		} else {
+			log.Warn("JOURNEYS_PUBLIC_URL is not set: emails go out without a one-click unsubscribe link")
+		}
+		w := newWorker(c, acts, newJobs(c, store))
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -66,7 +76,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	}
 	srv := &http.Server{
 		Handler: api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
-			TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace}),
+			TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey)}),
 		ReadHeaderTimeout: 10 * time.Second,
 	}
 	if ready != nil {
