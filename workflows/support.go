@@ -47,3 +47,31 @@ func (s State) details(now string) string {
 	}
 	return b.String()
 }
+
+// State is what a run is doing, as the state query returns it.
+type State struct {
+	JourneyID   string `json:"journey_id"`
+	JourneyName string `json:"journey_name"`
+	UserID      string `json:"user_id"`
+	// Holdout marks a control-group run: it waits but sends nothing.
+	Holdout bool   `json:"holdout"`
+	Status  string `json:"status"`
+	// Step counts the touches reached; StepName is the JourneyStep search
+	// attribute: "enrolled", then the channel of the last touch reached.
+	Step      int         `json:"step"`
+	StepName  string      `json:"step_name"`
+	Version   int         `json:"version"`
+	Waiting   string      `json:"waiting,omitempty"`
+	WaitUntil *time.Time  `json:"wait_until,omitempty"`
+	Held      bool        `json:"held,omitempty"`
+	Sends     []SendState `json:"sends"`
+}
+
+// SendState is one send of a run as the state query shows it.
+type SendState struct {
+	Step     int              `json:"step"`
+	Channel  channels.Channel `json:"channel"`
+	Template string           `json:"template"`
+	Outcome  string           `json:"outcome"`
+	Reason   string           `json:"reason,omitempty"`
+}
