@@ -26,7 +26,13 @@ type SendInput struct {
 	// Offer is what the journey offers; the enrollment's discount code is
 	// derived from it here, so that the workflow never holds a secret.
 	Offer Offer
+	// Holdout marks a control-group run: the send is skipped for
+	// HoldoutReason, and the run keeps the journey's timing.
+	Holdout bool
 }
+
+// HoldoutReason is the skip reason of every send of a control-group run.
+const HoldoutReason = "holdout"
 
 // IdempotencyKey names this send: the workflow id, the enrollment id and the
 // step. It is the same on every retry of the activity and after a reset of
@@ -82,16 +88,30 @@ func (a *Activities) Send(ctx context.Context, in SendInput) (SendResult, error)
 	if journey.Status == reporting.JourneyPaused {
 		return SendResult{Outcome: Held, Version: journey.Version, Config: journey.Config}, nil
 	}
-	res, err := a.send(ctx, in)
+	var res SendResult
+	switch {
+	case in.Holdout:
+		res, err = a.skip(ctx, in.record(), HoldoutReason)
+	case journey.Status == reporting.JourneyStopped:
+		// A run the stop has not reached yet sends nothing more.
+		res, err = a.skip(ctx, in.record(), "journey stopped")
+	default:
+		res, err = a.send(ctx, in)
+	}
 	res.Version, res.Config = journey.Version, journey.Config
 	return res, err
 }
 
-func (a *Activities) send(ctx context.Context, in SendInput) (SendResult, error) {
-	rec := RecordInput{
+// record is the start of the log entry of this send.
+func (in SendInput) record() RecordInput {
+	return RecordInput{
 		EnrollmentID: in.EnrollmentID, JourneyID: in.JourneyID, UserID: in.UserID,
 		Step: in.Step, Channel: string(in.Channel), Template: in.Template, Version: in.Version,
 	}
+}
+
+func (a *Activities) send(ctx context.Context, in SendInput) (SendResult, error) {
+	rec := in.record()
 	user, err := a.Store.User(ctx, in.UserID)
 	if errors.Is(err, reporting.ErrNotFound) {
 		return a.skip(ctx, rec, "user has no profile")

@@ -74,7 +74,7 @@ func (s *Server) enroll(c echo.Context) error {
 // enrollError maps the refusals of an enrollment onto API errors.
 func enrollError(j reporting.Journey, err error) error {
 	var notEligible *reporting.NotEligibleError
-	var notActive *workflows.NotActiveError
+	var notActive *reporting.NotActiveError
 	switch {
 	case errors.As(err, &notEligible):
 		return Errorf(CodeConflict, "not eligible: %v", notEligible)

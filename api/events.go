@@ -208,7 +208,7 @@ func (s *Server) enter(ctx context.Context, j reporting.Journey, ev reporting.Ev
 	r := entryResult{JourneyID: j.ID}
 	e, err := s.enroller.Enroll(ctx, j, ev.UserID, "event:"+ev.EventID, &signal)
 	var notEligible *reporting.NotEligibleError
-	var notActive *workflows.NotActiveError
+	var notActive *reporting.NotActiveError
 	switch {
 	case errors.As(err, &notEligible), errors.As(err, &notActive):
 		r.Outcome, r.Reason = reporting.EntryNotEligible, err.Error()

@@ -61,11 +61,20 @@ func (e *NotEligibleError) Error() string {
 	return fmt.Sprintf("the journey's re-entry rule is a cool-down of %s and the user's last run ended less than that ago", e.Rule)
 }
 
+// NotActiveError is an enrollment into a paused or stopped journey.
+type NotActiveError struct {
+	JourneyID, Status string
+}
+
+func (e *NotActiveError) Error() string {
+	return fmt.Sprintf("journey %s is %s and takes no new enrollments", e.JourneyID, e.Status)
+}
+
 // ClaimEnrollment returns the user's active enrollment in the journey,
-// creating it when there is none and the journey's re-entry rule allows it
-// (*NotEligibleError otherwise). created tells which happened. Concurrent
-// claims for the same journey and user all return the same row and exactly
-// one of them reports created.
+// creating it when there is none, the journey is active (*NotActiveError
+// otherwise) and its re-entry rule allows it (*NotEligibleError otherwise).
+// created tells which happened. Concurrent claims for the same journey and
+// user all return the same row and exactly one of them reports created.
 func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, created bool, err error) {
 	rule, cooldown, err := reentryRule(c.Journey.Reentry)
 	if err != nil {
@@ -84,6 +93,7 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	WHERE NOT EXISTS (SELECT 1 FROM enrollments
 		WHERE journey_id = $1 AND user_id = $2
 		  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
+	  AND EXISTS (SELECT 1 FROM journeys WHERE id = $1 AND status = 'active')
 	ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING
 	RETURNING ` + enrollmentColumns
 	const active = `SELECT ` + enrollmentColumns + ` FROM enrollments
@@ -115,6 +125,14 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 		}
 		if isBlocked {
 			return Enrollment{}, false, &NotEligibleError{Rule: j.Reentry}
+		}
+		// Paused or stopped since the caller read it.
+		now, err := s.Journey(ctx, j.ID)
+		if err != nil {
+			return Enrollment{}, false, err
+		}
+		if now.Status != JourneyActive {
+			return Enrollment{}, false, &NotActiveError{JourneyID: j.ID, Status: now.Status}
 		}
 	}
 	return Enrollment{}, false, errors.New("claim enrollment: the active enrollment kept changing")

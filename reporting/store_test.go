@@ -157,3 +157,19 @@ func TestReentryRules(t *testing.T) {
 		}
 	}
 }
+
+func TestClaimRefusedOncePaused(t *testing.T) {
+	s, _ := dbtest.New(t)
+	ctx := context.Background()
+	j := newJourney(t, s, "cart")
+	paused := reporting.JourneyPaused
+	if _, err := s.UpdateJourney(ctx, "cart", reporting.JourneyUpdate{Status: &paused}); err != nil {
+		t.Fatal(err)
+	}
+	// j was read while the journey was active.
+	_, _, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
+	var notActive *reporting.NotActiveError
+	if !errors.As(err, &notActive) || notActive.Status != reporting.JourneyPaused {
+		t.Errorf("claim on a journey paused since it was read: %v, want NotActiveError(paused)", err)
+	}
+}

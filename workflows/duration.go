@@ -27,6 +27,11 @@ func (d Duration) IsSet() bool { return d.set }
 // MarshalJSON writes the duration as a string in its shortest form: "24h",
 // "1h30m", "90s".
 func (d Duration) MarshalJSON() ([]byte, error) {
+	return json.Marshal(short(d.Duration))
+}
+
+// short writes d as Go does, without the zero units: "24h", "1h30m", "90s".
+func short(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
@@ -34,7 +39,7 @@ func (d Duration) MarshalJSON() ([]byte, error) {
 	if strings.HasSuffix(s, "h0m") {
 		s = strings.TrimSuffix(s, "0m")
 	}
-	return json.Marshal(s)
+	return s
 }
 
 // UnmarshalJSON reads a duration string. Text that is not a duration is

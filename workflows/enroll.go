@@ -33,15 +33,6 @@ type Enroller struct {
 	Temporal Starter
 }
 
-// NotActiveError is an enrollment into a paused or stopped journey.
-type NotActiveError struct {
-	JourneyID, Status string
-}
-
-func (e *NotActiveError) Error() string {
-	return fmt.Sprintf("journey %s is %s and takes no new enrollments", e.JourneyID, e.Status)
-}
-
 // ErrPreviousRunOpen is an enrollment whose user's previous run of the
 // journey has ended in the reporting store but is still closing in Temporal.
 var ErrPreviousRunOpen = errors.New("the previous run is still closing")
@@ -58,10 +49,10 @@ type Enrollment struct {
 // decides who enrolls, the workflow id is deterministic, and concurrent or
 // repeated calls all return the same run. An entry event comes along as
 // trigger and reaches a new run with its start (signal-with-start).
-// Refusals are *NotActiveError and *reporting.NotEligibleError.
+// Refusals are *reporting.NotActiveError and *reporting.NotEligibleError.
 func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *EventSignal) (Enrollment, error) {
 	if j.Status != reporting.JourneyActive {
-		return Enrollment{}, &NotActiveError{JourneyID: j.ID, Status: j.Status}
+		return Enrollment{}, &reporting.NotActiveError{JourneyID: j.ID, Status: j.Status}
 	}
 	e, created, err := en.Store.ClaimEnrollment(ctx, reporting.Claim{
 		Journey: j, UserID: userID, WorkflowID: WorkflowID(j.ID, userID), Source: source,

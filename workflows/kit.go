@@ -163,6 +163,8 @@ func (j *Journey) WaitForGoal(d time.Duration) bool {
 	if j.end != nil {
 		return j.converted()
 	}
+	// The summary names the wait as planned; the timer adds the jitter.
+	summary := fmt.Sprintf("wait %s for %s", short(d), j.in.GoalEvent)
 	d += jitter(j.in, j.step, d)
 	until := workflow.Now(j.ctx).Add(d).UTC()
 	j.state.Waiting, j.state.WaitUntil = j.in.GoalEvent, &until
@@ -170,7 +172,7 @@ func (j *Journey) WaitForGoal(d time.Duration) bool {
 
 	opts := workflow.AwaitOptions{
 		Timeout:      d,
-		TimerOptions: workflow.TimerOptions{Summary: fmt.Sprintf("wait %s for %s", d.Round(time.Second), j.in.GoalEvent)},
+		TimerOptions: workflow.TimerOptions{Summary: summary},
 	}
 	_, _ = workflow.AwaitWithOptions(j.ctx, opts, func() bool { return j.end != nil })
 	j.state.Waiting, j.state.WaitUntil = "", nil

@@ -55,10 +55,6 @@ func (j *Journey) Send(t Touch, offer Offer) {
 	j.state.Step = j.step
 	j.upsert(JourneyStepKey.ValueSet(string(channel)))
 	j.state.StepName = string(channel)
-	if j.in.Holdout {
-		j.holdBack(channel, template)
-		return
-	}
 
 	ctx := workflow.WithActivityOptions(j.ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: time.Minute,
@@ -76,7 +72,7 @@ func (j *Journey) Send(t Touch, offer Offer) {
 			EnrollmentID: j.in.EnrollmentID, JourneyID: j.in.JourneyID, UserID: j.in.UserID,
 			WorkflowID: workflow.GetInfo(j.ctx).WorkflowExecution.ID,
 			Step:       j.step, Version: j.version, Channel: channel, Template: template,
-			Fallback: t.Fallback, Offer: offer.values(),
+			Fallback: t.Fallback, Offer: offer.values(), Holdout: j.in.Holdout,
 		}
 		var res activities.SendResult
 		if err := workflow.ExecuteActivity(ctx, a.Send, in).Get(ctx, &res); err != nil {

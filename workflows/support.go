@@ -7,22 +7,10 @@ import (
 
 	"journeys/activities"
 	"journeys/channels"
-	"journeys/reporting"
 )
 
 // HoldoutReason is the skip reason of every send of a control-group run.
-const HoldoutReason = "holdout"
-
-// holdBack stands in for a send in a control-group run: nothing goes out,
-// the step is logged as skipped for HoldoutReason, and the run goes on to
-// its next wait, so that the control group keeps the journey's timing.
-func (j *Journey) holdBack(channel channels.Channel, template string) {
-	j.record(reporting.KindSkipped, channel, template, HoldoutReason, time.Time{})
-	j.state.Sends = append(j.state.Sends, SendState{
-		Step: j.step, Channel: channel, Template: template, Outcome: activities.Skipped, Reason: HoldoutReason,
-	})
-	j.describe(fmt.Sprintf("held back %s %s: control group", channel, template))
-}
+const HoldoutReason = activities.HoldoutReason
 
 // details renders the state as the Markdown the Temporal UI shows as the
 // run's current details: the facts of the state query, for a person, with
