@@ -62,6 +62,9 @@ type ImportPageInput struct {
 type ImportPageResult struct {
 	Rows     int
 	Progress reporting.Progress
+	// Status is the journey's status when it is not active: the page was
+	// left for later (paused) or for good (stopped).
+	Status string
 }
 
 // ImportPage enrolls the next rows of an import that are not done yet and
@@ -77,6 +80,9 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 	journey, err := j.Store.Journey(ctx, in.JourneyID)
 	if err != nil {
 		return ImportPageResult{}, err
+	}
+	if journey.Status != reporting.JourneyActive {
+		return ImportPageResult{Status: journey.Status}, nil
 	}
 	source := "import:" + in.JobID
 	var mu sync.Mutex
@@ -100,7 +106,10 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 		}
 		e, created, err := j.Enroller.EnrollUser(ctx, journey, r.UserID, source)
 		var notEligible *reporting.NotEligibleError
+		var notActive *reporting.NotActiveError
 		switch {
+		case errors.As(err, &notActive):
+			return err // paused or stopped during the page: see below
 		case errors.As(err, &notEligible):
 			r.Outcome = reporting.EntryNotEligible
 		case err != nil:
@@ -116,6 +125,12 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 		mu.Unlock()
 		return nil
 	})
+	var notActive *reporting.NotActiveError
+	if errors.As(err, &notActive) {
+		// The rows enrolled so far stay pending; they count as this
+		// import's enrollments when the page runs again.
+		return ImportPageResult{Status: notActive.Status}, nil
+	}
 	if err != nil {
 		return ImportPageResult{}, err
 	}

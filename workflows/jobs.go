@@ -2,6 +2,7 @@ package workflows
 
 import (
 	"context"
+	"errors"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
@@ -25,12 +26,17 @@ type ImportInput struct {
 	PageSize int
 }
 
+// importPausedRecheck is how often an import into a paused journey looks
+// again whether it has resumed.
+const importPausedRecheck = 30 * time.Second
+
 // pagesPerRun bounds a job's history: after that many pages it continues
 // as new.
 const pagesPerRun = 100
 
 // ImportAudience enrolls an imported audience into a journey, a page at a
-// time, at the pace the worker's import limit allows. Where it is, is kept
+// time, at the pace the worker's import limit allows. While the journey is
+// paused the import waits; once it is stopped the import ends, failed. Where it is, is kept
 // in Postgres (each row's outcome), so a crash anywhere resumes the import
 // without enrolling anyone twice.
 func ImportAudience(ctx workflow.Context, in ImportInput) error {
@@ -40,10 +46,17 @@ func ImportAudience(ctx workflow.Context, in ImportInput) error {
 		err := workflow.ExecuteActivity(ctx, jobs.ImportPage, activities.ImportPageInput{
 			JobID: in.JobID, JourneyID: in.JourneyID, Limit: in.PageSize,
 		}).Get(ctx, &page)
-		if err != nil {
+		switch {
+		case err != nil:
 			return finishJob(ctx, in.JobID, err)
-		}
-		if page.Rows == 0 {
+		case page.Status == reporting.JourneyStopped:
+			return finishJob(ctx, in.JobID, errors.New("the journey was stopped; the rest of the audience is not enrolled"))
+		case page.Status == reporting.JourneyPaused:
+			// Wait for the journey to resume; nothing is lost meanwhile.
+			if err := workflow.Sleep(ctx, importPausedRecheck); err != nil {
+				return err
+			}
+		case page.Rows == 0:
 			return finishJob(ctx, in.JobID, nil)
 		}
 	}
