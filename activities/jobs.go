@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"sync"
-	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
@@ -23,7 +22,7 @@ type JobStore interface {
 	PendingImportRows(ctx context.Context, jobID string, limit int) ([]reporting.ImportRow, error)
 	CompleteImportRows(ctx context.Context, jobID string, rows []reporting.ImportRow) (reporting.Progress, error)
 	ActiveEnrollments(ctx context.Context, journeyID string, after int64, limit int) ([]reporting.Enrollment, error)
-	EndEnrollment(ctx context.Context, id int64, status string, e reporting.Entry) error
+	RemoveEnrollment(ctx context.Context, e reporting.Enrollment, reason string) error
 	AddProgress(ctx context.Context, jobID string, p reporting.Progress) error
 	FinishJob(ctx context.Context, jobID, status, errText string) error
 }
@@ -105,19 +104,13 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 			}
 		}
 		e, created, err := j.Enroller.EnrollUser(ctx, journey, r.UserID, source)
-		var notEligible *reporting.NotEligibleError
 		var notActive *reporting.NotActiveError
-		switch {
-		case errors.As(err, &notActive):
+		if errors.As(err, &notActive) {
 			return err // paused or stopped during the page: see below
-		case errors.As(err, &notEligible):
-			r.Outcome = reporting.EntryNotEligible
-		case err != nil:
+		}
+		// A user this import enrolled before a crash counts as enrolled.
+		if r.Outcome, _, err = reporting.EnrollOutcome(created || e.Source == source, err); err != nil {
 			return err
-		case created || e.Source == source:
-			r.Outcome = reporting.EntryEnrolled
-		default:
-			r.Outcome = reporting.EntryAlreadyEnrolled
 		}
 		mu.Lock()
 		done++
@@ -172,9 +165,7 @@ func (j *Jobs) BroadcastPage(ctx context.Context, in BroadcastInput) (BroadcastR
 		err := j.Temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, in.Signal, in.Arg)
 		var gone *serviceerror.NotFound
 		if errors.As(err, &gone) && in.EndIfGone {
-			entry := reporting.Entry{EnrollmentID: e.ID, JourneyID: e.JourneyID, UserID: e.UserID,
-				Kind: reporting.KindExited, Detail: "removed: journey stopped", At: time.Now().UTC()}
-			return j.Store.EndEnrollment(ctx, e.ID, reporting.StatusRemoved, entry)
+			return j.Store.RemoveEnrollment(ctx, e, "journey stopped")
 		}
 		if errors.As(err, &gone) {
 			return nil

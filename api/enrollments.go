@@ -143,22 +143,13 @@ func (s *Server) enrollBatch(c echo.Context) error {
 func (s *Server) enrollOne(ctx context.Context, j reporting.Journey, userID string, r *batchResult) error {
 	r.UserID = userID
 	if err := checkID("user_id", userID); err != nil {
-		r.Outcome, r.Error = "invalid", err.(*Error).Message
+		r.Outcome, r.Error = reporting.EntryInvalid, err.(*Error).Message
 		return nil
 	}
 	e, err := s.enroller.Enroll(ctx, j, userID, "api", nil)
-	var notEligible *reporting.NotEligibleError
-	switch {
-	case errors.As(err, &notEligible):
-		r.Outcome, r.Error = reporting.EntryNotEligible, notEligible.Error()
-	case err != nil:
-		return err
-	case e.Created:
-		r.Outcome, r.RunID = reporting.EntryEnrolled, e.RunID
-	default:
-		r.Outcome, r.RunID = reporting.EntryAlreadyEnrolled, e.RunID
-	}
-	return nil
+	r.Outcome, r.Error, err = reporting.EnrollOutcome(e.Created, err)
+	r.RunID = e.RunID
+	return err
 }
 
 // unenroll removes a user from the journey: the run ends as removed.
@@ -202,9 +193,7 @@ func (s *Server) remove(ctx context.Context, e reporting.Enrollment, reason stri
 		workflows.ControlSignal{Op: workflows.ControlRemove, Reason: reason})
 	var gone *serviceerror.NotFound
 	if errors.As(err, &gone) {
-		entry := reporting.Entry{EnrollmentID: e.ID, JourneyID: e.JourneyID, UserID: e.UserID,
-			Kind: reporting.KindExited, Detail: "removed: " + reason, At: time.Now().UTC()}
-		return s.store.EndEnrollment(ctx, e.ID, reporting.StatusRemoved, entry)
+		return s.store.RemoveEnrollment(ctx, e, reason)
 	}
 	if err != nil {
 		return fmt.Errorf("signal removal: %w", err)

@@ -184,9 +184,12 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 	if err != nil {
 		return eventResult{}, err
 	}
-	done, err := s.store.Entries(ctx, stored.EventID)
-	if err != nil {
-		return eventResult{}, err
+	// Only a repeated event can have entered journeys already.
+	done := map[string]reporting.EntryOutcome{}
+	if !inserted && len(journeys) > 0 {
+		if done, err = s.store.Entries(ctx, stored.EventID); err != nil {
+			return eventResult{}, err
+		}
 	}
 	for _, j := range journeys {
 		if prior, ok := done[j.ID]; ok {
@@ -207,18 +210,10 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 func (s *Server) enter(ctx context.Context, j reporting.Journey, ev reporting.Event, signal workflows.EventSignal) (entryResult, error) {
 	r := entryResult{JourneyID: j.ID}
 	e, err := s.enroller.Enroll(ctx, j, ev.UserID, "event:"+ev.EventID, &signal)
-	var notEligible *reporting.NotEligibleError
-	var notActive *reporting.NotActiveError
-	switch {
-	case errors.As(err, &notEligible), errors.As(err, &notActive):
-		r.Outcome, r.Reason = reporting.EntryNotEligible, err.Error()
-	case err != nil:
+	if r.Outcome, r.Reason, err = reporting.EnrollOutcome(e.Created, err); err != nil {
 		return r, enrollError(j, err)
-	case e.Created:
-		r.Outcome, r.RunID = reporting.EntryEnrolled, e.RunID
-	default:
-		r.Outcome, r.RunID = reporting.EntryAlreadyEnrolled, e.RunID
 	}
+	r.RunID = e.RunID
 	if err := s.store.RecordEntry(ctx, ev.EventID, j.ID, ev.UserID, r.Outcome, r.Reason); err != nil {
 		return r, fmt.Errorf("record entry: %w", err)
 	}

@@ -59,10 +59,6 @@ func (s *Server) createImport(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, map[string]any{"job": job})
 }
 
-// profileColumns are the audience file columns that fill the profile;
-// every other column but user_id becomes an attribute.
-var profileColumns = map[string]bool{"email": true, "phone": true, "push_token": true, "timezone": true, "locale": true}
-
 // readAudience parses an audience file into import rows, checking each
 // row's profile as PUT /v1/users does.
 func readAudience(r io.Reader) ([]reporting.ImportRow, error) {
@@ -102,7 +98,7 @@ func readAudience(r io.Reader) ([]reporting.ImportRow, error) {
 		}
 		row := reporting.ImportRow{Line: line, UserID: strings.TrimSpace(rec[idCol])}
 		if checkID("user_id", row.UserID) != nil {
-			row.Outcome = "invalid"
+			row.Outcome = reporting.EntryInvalid
 			rows = append(rows, row)
 			continue
 		}
@@ -130,7 +126,7 @@ func readAudience(r io.Reader) ([]reporting.ImportRow, error) {
 			req.Attributes, _ = json.Marshal(attrs)
 		}
 		if req.validate() != nil {
-			row.Outcome = "invalid"
+			row.Outcome = reporting.EntryInvalid
 		} else if len(header) > 1 {
 			row.Profile, _ = json.Marshal(reporting.User{
 				Email: req.Email, Phone: req.Phone, PushToken: req.PushToken,

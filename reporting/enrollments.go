@@ -236,6 +236,14 @@ func (s *Store) UserEnrollments(ctx context.Context, userID string) ([]Enrollmen
 	return es, nil
 }
 
+// RemoveEnrollment closes an active enrollment whose run is gone from
+// Temporal as removed, logging why.
+func (s *Store) RemoveEnrollment(ctx context.Context, e Enrollment, reason string) error {
+	entry := Entry{EnrollmentID: e.ID, JourneyID: e.JourneyID, UserID: e.UserID,
+		Kind: KindExited, Detail: "removed: " + reason, At: time.Now().UTC()}
+	return s.EndEnrollment(ctx, e.ID, StatusRemoved, entry)
+}
+
 // EndEnrollment closes an active enrollment with its final status and
 // records the matching entry in the log, in one transaction. Ending an
 // enrollment that already ended changes nothing.

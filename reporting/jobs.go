@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"time"
 
@@ -130,7 +131,7 @@ func (s *Store) CreateImport(ctx context.Context, job Job, rows []ImportRow) (Jo
 	if err := tx.GetContext(ctx, &out, q, job.ID, job.JourneyID, len(rows), invalid); err != nil {
 		return Job{}, fmt.Errorf("insert job: %w", translate(err))
 	}
-	stmt, err := tx.PrepareContext(ctx, pq.CopyIn("import_rows", "job_id", "line", "user_id", "profile", "outcome"))
+	stmt, err := tx.PrepareContext(ctx, `COPY import_rows (job_id, line, user_id, profile, outcome) FROM STDIN`)
 	if err != nil {
 		return Job{}, fmt.Errorf("store import rows: %w", err)
 	}
@@ -216,7 +217,27 @@ const (
 	EntryEnrolled        = "enrolled"
 	EntryAlreadyEnrolled = "already_enrolled"
 	EntryNotEligible     = "not_eligible"
+	// EntryInvalid is a batch or import row whose user id is not valid.
+	EntryInvalid = "invalid"
 )
+
+// EnrollOutcome names what an attempt to enroll did: enrolled when it
+// created the enrollment, already_enrolled when it found the active one,
+// not_eligible with the reason when the re-entry rule or the journey's
+// status refused it. Any other error is returned.
+func EnrollOutcome(created bool, err error) (outcome, reason string, _ error) {
+	var notEligible *NotEligibleError
+	var notActive *NotActiveError
+	switch {
+	case errors.As(err, &notEligible), errors.As(err, &notActive):
+		return EntryNotEligible, err.Error(), nil
+	case err != nil:
+		return "", "", err
+	case created:
+		return EntryEnrolled, "", nil
+	}
+	return EntryAlreadyEnrolled, "", nil
+}
 
 // RecordEntry notes what an entry event did to a journey, once per event
 // and journey.

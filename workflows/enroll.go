@@ -72,7 +72,8 @@ func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, sou
 	return Enrollment{Enrollment: e, Created: created}, nil
 }
 
-// memoEnrollment is the memo field that ties a run to its enrollment row.
+// memoEnrollment is the memo field that names a run's enrollment row, for
+// support staff reading the run in the Temporal UI.
 const memoEnrollment = "enrollment_id"
 
 // start starts the run of enrollment e and returns its run id. Every call
