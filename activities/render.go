@@ -2,9 +2,6 @@ package activities
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base32"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -16,17 +13,6 @@ import (
 
 	"journeys/reporting"
 )
-
-// Offer is what a journey offers the user: the numbers its templates show
-// and the prefix of the discount code each enrollment gets.
-type Offer struct {
-	DiscountPercent int
-	CashbackPercent int
-	CodePrefix      string
-}
-
-// DefaultOffer is the offer of a journey whose config names none.
-var DefaultOffer = Offer{DiscountPercent: 10, CashbackPercent: 5, CodePrefix: "CART"}
 
 // TemplateData is what a template renders: {{.User.first_name}} reads the
 // user's profile attributes, {{.Offer.Code}} the enrollment's discount code.
@@ -42,24 +28,6 @@ type TemplateOffer struct {
 	CashbackPercent int
 	// Code is the enrollment's discount code, such as CART-7KQ2M4XA.
 	Code string
-}
-
-// codeEncoding spells codes without the look-alikes 0, O, 1 and I.
-var codeEncoding = base32.NewEncoding("23456789ABCDEFGHJKLMNPQRSTUVWXYZ").WithPadding(base32.NoPadding)
-
-// OfferCode returns the discount code of one enrollment: prefix, a dash and
-// eight characters of an HMAC of the run's workflow id and enrollment id
-// under secret. It is derived, not drawn, so every attempt and every touch
-// of the enrollment shows the same code, and a later enrollment of the same
-// user gets another; without the secret nobody can work out a code.
-func OfferCode(secret []byte, prefix, workflowID string, enrollmentID int64) string {
-	mac := hmac.New(sha256.New, secret)
-	fmt.Fprintf(mac, "%s/%d", workflowID, enrollmentID)
-	code := codeEncoding.EncodeToString(mac.Sum(nil)[:5])
-	if prefix == "" {
-		return code
-	}
-	return prefix + "-" + code
 }
 
 // rendered is a template rendered for one user.
@@ -208,52 +176,4 @@ func userData(u reporting.User) (map[string]any, error) {
 		}
 	}
 	return attrs, nil
-}
-
-var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
-
-// ParseLocale checks a locale tag, such as fa, fa-IR or zh-Hant-TW, and
-// returns it in its usual case: language lower, region upper, script
-// title.
-func ParseLocale(s string) (string, error) {
-	if !localePattern.MatchString(s) {
-		return "", fmt.Errorf("locale %q is not a language tag such as fa, en or en-US", s)
-	}
-	parts := strings.Split(s, "-")
-	parts[0] = strings.ToLower(parts[0])
-	for i, p := range parts[1:] {
-		switch len(p) {
-		case 2:
-			parts[i+1] = strings.ToUpper(p)
-		case 4:
-			parts[i+1] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
-		default:
-			parts[i+1] = strings.ToLower(p)
-		}
-	}
-	return strings.Join(parts, "-"), nil
-}
-
-// FallbackLocale is the locale a template is looked up in when the user's
-// own has none.
-const FallbackLocale = "en"
-
-// locales lists where a user with locale looks for a template, most
-// specific first: fa-IR, fa, then FallbackLocale.
-func locales(locale string) []string {
-	var out []string
-	if l, err := ParseLocale(locale); err == nil {
-		for tag := l; ; {
-			out = append(out, tag)
-			i := strings.LastIndexByte(tag, '-')
-			if i < 0 {
-				break
-			}
-			tag = tag[:i]
-		}
-	}
-	if len(out) == 0 || out[len(out)-1] != FallbackLocale {
-		out = append(out, FallbackLocale)
-	}
-	return out
 }
