@@ -115,7 +115,9 @@ func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User
 		DiscountPercent: in.Offer.DiscountPercent, CashbackPercent: in.Offer.CashbackPercent, Code: code,
 	}})
 	if err != nil {
-		return channels.Message{}, permanent(fmt.Errorf("template %s (%s): %w", t.ID, t.Locale, err))
+		// %v, not %w: the timeline shows the innermost error of a failure,
+		// and this one says it all in the words of the template.
+		return channels.Message{}, permanent(fmt.Errorf("template %s (%s): %v", t.ID, t.Locale, err))
 	}
 	subject := r.subject
 	if subject == "" {

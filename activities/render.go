@@ -2,65 +2,22 @@ package activities
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/base32"
-	"encoding/json"
 	"errors"
 	"fmt"
 	htmltemplate "html/template"
+	"io"
 	"regexp"
 	"strconv"
 	"strings"
 	"text/template"
+	"text/template/parse"
 
 	"journeys/reporting"
 )
 
-// Offer is what a journey offers the user: the numbers its templates show
-// and the prefix of the discount code each enrollment gets.
-type Offer struct {
-	DiscountPercent int
-	CashbackPercent int
-	CodePrefix      string
-}
-
-// DefaultOffer is the offer of a journey whose config names none.
-var DefaultOffer = Offer{DiscountPercent: 10, CashbackPercent: 5, CodePrefix: "CART"}
-
-// TemplateData is what a template renders: {{.User.first_name}} reads the
-// user's profile attributes, {{.Offer.Code}} the enrollment's discount code.
-// An attribute the user lacks renders as nothing.
-type TemplateData struct {
-	User  map[string]any
-	Offer TemplateOffer
-}
-
-// TemplateOffer is the journey's offer as templates see it.
-type TemplateOffer struct {
-	DiscountPercent int
-	CashbackPercent int
-	// Code is the enrollment's discount code, such as CART-7KQ2M4XA.
-	Code string
-}
-
-// codeEncoding spells codes without the look-alikes 0, O, 1 and I.
-var codeEncoding = base32.NewEncoding("23456789ABCDEFGHJKLMNPQRSTUVWXYZ").WithPadding(base32.NoPadding)
-
-// OfferCode returns the discount code of one enrollment: prefix, a dash and
-// eight characters of an HMAC of the run's workflow id and enrollment id
-// under secret. It is derived, not drawn, so every attempt and every touch
-// of the enrollment shows the same code, and a later enrollment of the same
-// user gets another; without the secret nobody can work out a code.
-func OfferCode(secret []byte, prefix, workflowID string, enrollmentID int64) string {
-	mac := hmac.New(sha256.New, secret)
-	fmt.Fprintf(mac, "%s/%d", workflowID, enrollmentID)
-	code := codeEncoding.EncodeToString(mac.Sum(nil)[:5])
-	if prefix == "" {
-		return code
-	}
-	return prefix + "-" + code
-}
+// maxRenderedField bounds what one field of a template renders to for one
+// user; a render that would pass it stops there and fails.
+const maxRenderedField = 64 << 10
 
 // rendered is a template rendered for one user.
 type rendered struct {
@@ -69,43 +26,20 @@ type rendered struct {
 
 // render personalises template t with data.
 func render(t reporting.Template, data TemplateData) (rendered, error) {
-	p, err := parse(t)
+	fields, err := parseTemplate(t)
 	if err != nil {
 		return rendered{}, err
 	}
 	var out rendered
-	for _, f := range []struct {
-		name string
-		exec func(*bytes.Buffer) error
-		dst  *string
-	}{
-		{"title", textExec(p.title, data), &out.title},
-		{"subject", textExec(p.subject, data), &out.subject},
-		{"body", textExec(p.body, data), &out.body},
-		{"html", func(b *bytes.Buffer) error { return p.html.Execute(b, data) }, &out.html},
-	} {
-		var b bytes.Buffer
-		if err := f.exec(&b); err != nil {
-			return rendered{}, templateError(f.name, err)
+	for _, f := range fields {
+		s, err := f.render(data)
+		if err != nil {
+			return rendered{}, err
 		}
-		*f.dst = b.String()
+		*f.dst(&out) = s
 	}
 	out.title, out.subject = oneLine(out.title), oneLine(out.subject)
 	return out, nil
-}
-
-func textExec(t *template.Template, data TemplateData) func(*bytes.Buffer) error {
-	return func(b *bytes.Buffer) error {
-		if err := t.Execute(b, data); err != nil {
-			return err
-		}
-		// text/template prints a missing attribute as "<no value>", where
-		// html/template prints nothing; make the text fields agree.
-		s := strings.ReplaceAll(b.String(), "<no value>", "")
-		b.Reset()
-		b.WriteString(s)
-		return nil
-	}
 }
 
 // oneLine folds a title or subject onto one line.
@@ -113,34 +47,118 @@ func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
 }
 
-// parsed is a template's fields, parsed.
-type parsed struct {
-	title, subject, body *template.Template
-	html                 *htmltemplate.Template
+// field is one field of a template, parsed and checked.
+type field struct {
+	name, text string
+	exec       func(io.Writer, any) error
+	budget     *textBudget
+	// plain says text/template renders it, not html/template.
+	plain bool
+	// pipes are the field's pipelines, to tell whether an error depends
+	// on the user's attributes.
+	pipes []pipe
 }
 
-func parse(t reporting.Template) (parsed, error) {
-	var p parsed
+// dst returns where in r the field goes.
+func (f field) dst(r *rendered) *string {
+	switch f.name {
+	case "title":
+		return &r.title
+	case "subject":
+		return &r.subject
+	case "body":
+		return &r.body
+	}
+	return &r.html
+}
+
+func (f field) render(data TemplateData) (string, error) {
+	f.budget.left = maxFuncText
+	b := &cappedBuffer{max: maxRenderedField}
+	if err := f.exec(b, data); err != nil {
+		return "", f.error(err)
+	}
+	if !f.plain {
+		return b.String(), nil
+	}
+	// text/template prints a missing attribute as "<no value>", where
+	// html/template prints nothing; make the text fields agree.
+	return strings.ReplaceAll(b.String(), "<no value>", ""), nil
+}
+
+// error explains a failed render of the field.
+func (f field) error(err error) *TemplateError {
+	var budget *funcBudgetError
+	switch {
+	case errors.Is(err, errTooLong):
+		return &TemplateError{Field: f.name, Message: "is longer than " + kib(maxRenderedField), err: err, limit: true}
+	case errors.As(err, &budget):
+		te := templateError(f.name, f.text, err)
+		te.Message, te.limit = budget.Error(), true
+		return te
+	}
+	return templateError(f.name, f.text, err)
+}
+
+// errTooLong stops a render at maxRenderedField.
+var errTooLong = errors.New("rendered field too long")
+
+// cappedBuffer is a buffer that refuses to grow past max bytes.
+type cappedBuffer struct {
+	bytes.Buffer
+	max int
+}
+
+func (b *cappedBuffer) Write(p []byte) (int, error) {
+	if b.Len()+len(p) > b.max {
+		return 0, errTooLong
+	}
+	return b.Buffer.Write(p)
+}
+
+// parseTemplate parses and checks the fields of t.
+func parseTemplate(t reporting.Template) ([]field, error) {
+	var out []field
 	for _, f := range []struct {
 		name, text string
-		dst        **template.Template
+		html       bool
 	}{
-		{"title", t.Title, &p.title},
-		{"subject", t.Subject, &p.subject},
-		{"body", t.Body, &p.body},
+		{"title", t.Title, false},
+		{"subject", t.Subject, false},
+		{"body", t.Body, false},
+		{"html", t.HTML, true},
 	} {
-		tt, err := template.New(f.name).Option("missingkey=zero").Parse(f.text)
+		p, err := parseField(f.name, f.text, f.html)
 		if err != nil {
-			return parsed{}, templateError(f.name, err)
+			return nil, err
 		}
-		*f.dst = tt
+		out = append(out, p)
 	}
-	h, err := htmltemplate.New("html").Option("missingkey=zero").Parse(t.HTML)
+	return out, nil
+}
+
+func parseField(name, text string, html bool) (field, error) {
+	f := field{name: name, text: text, budget: &textBudget{}}
+	var tree *parse.Tree
+	if html {
+		h, err := htmltemplate.New(name).Option("missingkey=zero").Funcs(textFuncs(f.budget)).Parse(text)
+		if err != nil {
+			return field{}, templateError(name, text, err)
+		}
+		f.exec, tree = h.Execute, h.Tree
+	} else {
+		tt, err := template.New(name).Option("missingkey=zero").Funcs(textFuncs(f.budget)).Parse(text)
+		if err != nil {
+			return field{}, templateError(name, text, err)
+		}
+		f.exec, tree, f.plain = tt.Execute, tt.Tree, true
+	}
+	pipes, err := checkTree(name, tree, definedTrees(name, text))
 	if err != nil {
-		return parsed{}, templateError("html", err)
+		return field{}, err
 	}
-	p.html = h
-	return p, nil
+	f.pipes = pipes
+	return f, nil
 }
 
 // TemplateError says which field of a template is wrong, and where.
@@ -150,110 +168,129 @@ type TemplateError struct {
 	Line    int
 	Message string
 	err     error
+	// pos is the byte of the field's text the error is at, or -1.
+	pos int
+	// limit says a render passed one of the limits on the work of a field.
+	limit bool
 }
 
 func (e *TemplateError) Unwrap() error { return e.err }
 
 func (e *TemplateError) Error() string {
-	if e.Line > 0 {
+	switch {
+	case e.Line > 0:
 		return fmt.Sprintf("%s, line %d: %s", e.Field, e.Line, e.Message)
+	case e.limit:
+		return fmt.Sprintf("%s %s", e.Field, e.Message)
 	}
 	return fmt.Sprintf("%s: %s", e.Field, e.Message)
 }
 
 // errorPosition splits a template package error, such as
 // `template: body:2:14: executing "body" at <.Offer.Cod>: can't evaluate
-// field Cod`, into its line and the rest.
-var errorPosition = regexp.MustCompile(`^(?:html/)?template: ?[a-z]+:(\d+)(?::\d+)?: (?:executing "[a-z]+" at )?(.*)$`)
+// field Cod`, into its line, column, the action and the rest.
+var errorPosition = regexp.MustCompile(`(?s)^(?:html/)?template: ?[a-z]+:(\d+)(?::(\d+))?: (?:executing "[a-z]+" at <(.*?)>: )?(.*)$`)
 
-func templateError(field string, err error) *TemplateError {
+// templateError turns an error of the template packages about field, whose
+// text is text, into a *TemplateError in the words of the template's data.
+func templateError(field, text string, err error) *TemplateError {
 	var he *htmltemplate.Error
 	if errors.As(err, &he) {
-		return &TemplateError{Field: field, Line: he.Line, Message: he.Description, err: err}
+		return &TemplateError{Field: field, Line: he.Line, Message: he.Description, err: err, pos: -1}
 	}
 	m := errorPosition.FindStringSubmatch(err.Error())
 	if m == nil {
-		return &TemplateError{Field: field, Message: err.Error(), err: err}
+		return &TemplateError{Field: field, Message: err.Error(), err: err, pos: -1}
 	}
-	line, _ := strconv.Atoi(m[1])
-	return &TemplateError{Field: field, Line: line, Message: m[2], err: err}
+	te := &TemplateError{Field: field, Message: dataWords(m[4]), err: err, pos: -1}
+	te.Line, _ = strconv.Atoi(m[1])
+	if m[3] != "" {
+		te.Message = "<" + m[3] + ">: " + te.Message
+	}
+	if col, err := strconv.Atoi(m[2]); err == nil {
+		te.pos = lineStart(text, te.Line) + col
+	}
+	return te
 }
 
+// lineStart returns the byte of text that line (from 1) starts at.
+func lineStart(text string, line int) int {
+	pos := 0
+	for ; line > 1; line-- {
+		i := strings.IndexByte(text[pos:], '\n')
+		if i < 0 {
+			break
+		}
+		pos += i + 1
+	}
+	return pos
+}
+
+var (
+	dataField  = regexp.MustCompile(`can't evaluate field (\w+) in type activities\.TemplateData`)
+	offerField = regexp.MustCompile(`can't evaluate field (\w+) in type activities\.TemplateOffer`)
+	goTypes    = strings.NewReplacer("map[string]interface {}", "map", "[]interface {}", "list", "interface {}", "value")
+	goWords    = regexp.MustCompile(`\b(?:float64|int|string|bool)\b`)
+)
+
+// dataWords rewrites the template package's Go type names, which mean
+// nothing to the person writing copy, in the words of the README.
+func dataWords(s string) string {
+	s = dataField.ReplaceAllString(s, "there is no .$1: use .User.<attribute> or .Offer.<field>")
+	s = offerField.ReplaceAllString(s, ".Offer has no $1: it has DiscountPercent, CashbackPercent and Code")
+	s = goTypes.Replace(s)
+	return goWords.ReplaceAllStringFunc(s, func(w string) string {
+		switch w {
+		case "string":
+			return "text"
+		case "bool":
+			return "true or false"
+		}
+		return "number"
+	})
+}
+
+// sampleData is a user with no attributes, which templates are rendered
+// for when they are saved.
+var sampleData = TemplateData{User: map[string]any{}, Offer: TemplateOffer{DiscountPercent: 10, CashbackPercent: 5, Code: "CART-EXAMPLE"}}
+
 // CheckTemplate reports the first field of t that cannot render, as a
-// *TemplateError. Besides syntax it catches what fails for every user:
-// a name TemplateData does not have, such as {{.Offer.Cod}}, and HTML that
-// cannot be escaped safely.
+// *TemplateError: one that does not parse, breaks the rules of
+// template_rules.go, or fails to render for a user with no attributes
+// where the failure does not depend on the user, such as {{.Offer.Cod}},
+// HTML that cannot be escaped safely, or text past the limits of a render.
 func CheckTemplate(t reporting.Template) error {
-	if _, err := parse(t); err != nil {
+	fields, err := parseTemplate(t)
+	if err != nil {
 		return err
 	}
-	sample := TemplateData{User: map[string]any{}, Offer: TemplateOffer{DiscountPercent: 10, CashbackPercent: 5, Code: "CART-EXAMPLE"}}
-	_, err := render(t, sample)
-	var te *TemplateError
-	var he *htmltemplate.Error
-	if errors.As(err, &he) || (errors.As(err, &te) && strings.Contains(te.Message, "can't evaluate field")) {
-		return err
+	for _, f := range fields {
+		_, err := f.render(sampleData)
+		var te *TemplateError
+		if errors.As(err, &te) && f.failsForEveryone(te) {
+			return te
+		}
 	}
-	// Other failures depend on the user's attributes, and the sample has
-	// none.
 	return nil
 }
 
-// userData returns the user's attributes as templates see them.
-func userData(u reporting.User) (map[string]any, error) {
-	attrs := map[string]any{}
-	if len(u.Attributes) > 0 {
-		if err := json.Unmarshal(u.Attributes, &attrs); err != nil {
-			return nil, fmt.Errorf("user attributes: %w", err)
+// failsForEveryone reports whether te, from a render for sampleData, would
+// happen for any user: whether the pipeline it happened in reads nothing
+// from the user's attributes. An error it cannot place may depend on them.
+func (f field) failsForEveryone(te *TemplateError) bool {
+	var he *htmltemplate.Error
+	if te.limit || errors.As(te, &he) {
+		return true
+	}
+	if te.pos < 0 {
+		return false
+	}
+	user := false
+	for _, p := range f.pipes {
+		if int(p.pos) > te.pos {
+			break
 		}
+		user = p.userData
 	}
-	return attrs, nil
-}
-
-var localePattern = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
-
-// ParseLocale checks a locale tag, such as fa, fa-IR or zh-Hant-TW, and
-// returns it in its usual case: language lower, region upper, script
-// title.
-func ParseLocale(s string) (string, error) {
-	if !localePattern.MatchString(s) {
-		return "", fmt.Errorf("locale %q is not a language tag such as fa, en or en-US", s)
-	}
-	parts := strings.Split(s, "-")
-	parts[0] = strings.ToLower(parts[0])
-	for i, p := range parts[1:] {
-		switch len(p) {
-		case 2:
-			parts[i+1] = strings.ToUpper(p)
-		case 4:
-			parts[i+1] = strings.ToUpper(p[:1]) + strings.ToLower(p[1:])
-		default:
-			parts[i+1] = strings.ToLower(p)
-		}
-	}
-	return strings.Join(parts, "-"), nil
-}
-
-// FallbackLocale is the locale a template is looked up in when the user's
-// own has none.
-const FallbackLocale = "en"
-
-// locales lists where a user with locale looks for a template, most
-// specific first: fa-IR, fa, then FallbackLocale.
-func locales(locale string) []string {
-	var out []string
-	if l, err := ParseLocale(locale); err == nil {
-		for tag := l; ; {
-			out = append(out, tag)
-			i := strings.LastIndexByte(tag, '-')
-			if i < 0 {
-				break
-			}
-			tag = tag[:i]
-		}
-	}
-	if len(out) == 0 || out[len(out)-1] != FallbackLocale {
-		out = append(out, FallbackLocale)
-	}
-	return out
+	return !user
 }

@@ -87,24 +87,7 @@ func TestSendRetriedAfterDelivery(t *testing.T) {
 	store := &flakyStore{Store: pg, failures: 1}
 	putUser(t, pg, reporting.User{ID: "u1", Attributes: json.RawMessage(`{"first_name":"Sara"}`)})
 	enrollmentID := enroll(t, pg, "cart", "u1")
-	receiver := channelstest.NewWebhook(t, "shh")
-	hook, err := channels.NewHook(channels.HookConfig{URL: receiver.URL, Secret: "shh"})
-	if err != nil {
-		t.Fatal(err)
-	}
-
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	workflows.Register(env)
-	env.RegisterActivity(&activities.Activities{Store: store, Senders: map[channels.Channel]activities.Sender{channels.Webhook: hook}})
-	env.ExecuteWorkflow("CartAbandonment", workflows.Input{
-		JourneyID: "cart", JourneyName: "Cart", JourneyType: "cart_abandonment", UserID: "u1",
-		EnrollmentID: enrollmentID, EnrolledAt: env.Now(), GoalEvent: "purchase",
-		Config: json.RawMessage(`{"touches":[{"after":"1h","channel":"webhook","template":"cart_offer"}],"final_wait":"1h"}`),
-	})
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatal(err)
-	}
+	receiver := runCart(t, store, enrollmentID, `{"touches":[{"after":"1h","channel":"webhook","template":"cart_offer"}],"final_wait":"1h"}`)
 
 	got := receiver.Received()
 	if len(got) != 1 {
@@ -121,6 +104,29 @@ func TestSendRetriedAfterDelivery(t *testing.T) {
 	if err != nil || d.Status != reporting.DeliverySent || d.Attempts != 2 {
 		t.Errorf("delivery = %+v, %v; want sent on the second attempt", d, err)
 	}
+}
+
+// runCart runs u1's enrollment in the cart journey with config to its end,
+// over store, with every webhook message going to the receiver it returns.
+func runCart(t *testing.T, store activities.Store, enrollmentID int64, config string) *channelstest.Webhook {
+	t.Helper()
+	receiver := channelstest.NewWebhook(t, "shh")
+	hook, err := channels.NewHook(channels.HookConfig{URL: receiver.URL, Secret: "shh"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var suite testsuite.WorkflowTestSuite
+	env := suite.NewTestWorkflowEnvironment()
+	workflows.Register(env)
+	env.RegisterActivity(&activities.Activities{Store: store, Senders: map[channels.Channel]activities.Sender{channels.Webhook: hook}})
+	env.ExecuteWorkflow("CartAbandonment", workflows.Input{
+		JourneyID: "cart", JourneyName: "Cart", JourneyType: "cart_abandonment", UserID: "u1",
+		EnrollmentID: enrollmentID, EnrolledAt: env.Now(), GoalEvent: "purchase", Config: json.RawMessage(config),
+	})
+	if err := env.GetWorkflowError(); err != nil {
+		t.Fatal(err)
+	}
+	return receiver
 }
 
 // outbox is a sender that keeps what it is given.
