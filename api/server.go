@@ -4,7 +4,6 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	_ "embed"
 	"log/slog"
 	"net/http"
@@ -39,6 +38,8 @@ type Server struct {
 	// temporalUI and namespace make links to runs in the Temporal UI.
 	temporalUI string
 	namespace  string
+	// failures holds back addresses that keep trying wrong API keys.
+	failures *failureLimiter
 }
 
 // Config is what the API needs.
@@ -56,6 +57,11 @@ type Config struct {
 	// UnsubscribeSecret checks the tokens of unsubscribe links (see
 	// channels.UnsubscribeToken); empty turns the links off.
 	UnsubscribeSecret []byte
+	// FailedKeysPerMinute and FailedKeysBurst bound the wrong API keys one
+	// client address may try, at the login form and as bearer tokens
+	// together; zero means the defaults, 6 a minute after 10.
+	FailedKeysPerMinute float64
+	FailedKeysBurst     int
 }
 
 // New returns the API as an http.Handler.
@@ -64,8 +70,12 @@ func New(cfg Config) http.Handler {
 		temporalUI: strings.TrimRight(cfg.TemporalUIURL, "/"), namespace: cfg.Namespace}
 	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
+	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Failures are counted against the peer's address: headers such as
+	// X-Forwarded-For are the client's to choose.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
 	e.Use(middleware.Recover())
 	// Route on the decoded path, so that ids in paths arrive decoded however
@@ -123,12 +133,20 @@ func (s *Server) routes(e *echo.Echo) {
 }
 
 // authenticate lets through requests that carry the API key as a bearer
-// token.
+// token. A wrong key is logged and counted against the client's address;
+// an address out of tries is refused before its key is compared.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		addr := clientAddress(c)
+		if wait := s.failures.wait(addr); wait > 0 {
+			return heldBack(c, addr, wait)
+		}
 		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-		if !strings.EqualFold(scheme, "Bearer") || s.apiKey == "" ||
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.apiKey)) != 1 {
+		token = strings.TrimSpace(token)
+		if !strings.EqualFold(scheme, "Bearer") || !s.keyMatches(token) {
+			if token != "" {
+				s.failedKey(c, addr, token, "bearer")
+			}
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="journeys"`)
 			return Errorf(CodeUnauthorized, "send the API key as \"Authorization: Bearer <key>\"")
 		}
