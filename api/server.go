@@ -5,9 +5,12 @@ package api
 import (
 	"context"
 	_ "embed"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -40,6 +43,8 @@ type Server struct {
 	namespace  string
 	// failures holds back addresses that keep trying wrong API keys.
 	failures *failureLimiter
+	// uploadTimeout is how long an audience upload may take to arrive.
+	uploadTimeout time.Duration
 }
 
 // Config is what the API needs.
@@ -62,6 +67,10 @@ type Config struct {
 	// together; zero means the defaults, 6 a minute after 10.
 	FailedKeysPerMinute float64
 	FailedKeysBurst     int
+	// UploadTimeout is how long an audience upload may take to arrive and
+	// be answered, in place of the server's read and write timeouts; zero
+	// leaves those in force.
+	UploadTimeout time.Duration
 }
 
 // New returns the API as an http.Handler.
@@ -71,6 +80,7 @@ func New(cfg Config) http.Handler {
 	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
+	s.uploadTimeout = cfg.UploadTimeout
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Failures are counted against the peer's address: headers such as
@@ -125,7 +135,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/journeys/:id/enrollments/batch", s.enrollBatch)
 	v1.GET("/journeys/:id/enrollments/:user_id", s.getEnrollment)
 	v1.DELETE("/journeys/:id/enrollments/:user_id", s.unenroll)
-	v1.POST("/journeys/:id/imports", s.createImport)
+	v1.POST("/journeys/:id/imports", s.createImport, s.upload)
 	v1.GET("/jobs/:job_id", s.getJob)
 
 	v1.POST("/events", s.postEvent)
@@ -149,6 +159,27 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			}
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="journeys"`)
 			return Errorf(CodeUnauthorized, "send the API key as \"Authorization: Bearer <key>\"")
+		}
+		return next(c)
+	}
+}
+
+// upload gives a route that takes large bodies (audience files) the
+// upload timeout to receive and answer them, in place of the server's
+// shorter read and write timeouts. It runs after authentication, so only
+// holders of the key get the longer time.
+func (s *Server) upload(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.uploadTimeout > 0 {
+			deadline := time.Now().Add(s.uploadTimeout)
+			rc := http.NewResponseController(c.Response())
+			// A writer without deadlines (a test's recorder) has none to extend.
+			if err := rc.SetReadDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return fmt.Errorf("extend read deadline: %w", err)
+			}
+			if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return fmt.Errorf("extend write deadline: %w", err)
+			}
 		}
 		return next(c)
 	}

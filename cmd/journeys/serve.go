@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -74,11 +75,10 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	if err != nil {
 		return fmt.Errorf("JOURNEYS_HTTP_ADDR: %w", err)
 	}
-	srv := &http.Server{
-		Handler: api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
-			TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey)}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	timeouts := cfg.HTTP.orDefaults()
+	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
+		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
+		UploadTimeout: timeouts.Upload}), timeouts)
 	if ready != nil {
 		ready(l.Addr().String())
 	}
@@ -95,4 +95,24 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		return fmt.Errorf("api shutdown: %w", err)
 	}
 	return nil
+}
+
+// orDefaults returns t with the default in place of every zero.
+func (t httpTimeouts) orDefaults() httpTimeouts {
+	d := defaultHTTPTimeouts
+	return httpTimeouts{Read: cmp.Or(t.Read, d.Read), Write: cmp.Or(t.Write, d.Write), Idle: cmp.Or(t.Idle, d.Idle), Upload: cmp.Or(t.Upload, d.Upload)}
+}
+
+// newHTTPServer returns the API's server: a client that sends its request
+// too slowly, takes too long over the answer or leaves its connection idle
+// is cut off, so that no one can hold connections open for ever. The
+// import route extends its own deadlines to t.Upload.
+func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, t.Read),
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+	}
 }
