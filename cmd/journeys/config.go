@@ -82,6 +82,9 @@ var durationSettings = []durationSetting{
 	{"JOURNEYS_UPLOAD_TIMEOUT", "upload-timeout", defaultHTTPTimeouts.Upload, "how long an audience upload may take to arrive and be answered", func(c *config) *time.Duration { return &c.HTTP.Upload }},
 }
 
+// minOfferSecret is the shortest JOURNEYS_OFFER_SECRET accepted.
+const minOfferSecret = 16
+
 // loadConfig reads the settings of command from getenv and args, and
 // checks them. Each error names the variable to fix.
 func loadConfig(command string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -156,6 +159,9 @@ func (c config) check(command string) error {
 			return errors.New("JOURNEYS_API_KEY: required with JOURNEYS_PUBLIC_URL: unsubscribe links are signed with it")
 		}
 	}
+	if c.OfferSecret != "" && len(c.OfferSecret) < minOfferSecret {
+		return fmt.Errorf("JOURNEYS_OFFER_SECRET: %d characters is too short to keep discount codes secret; use at least %d random ones (openssl rand -hex 32)", len(c.OfferSecret), minOfferSecret)
+	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("JOURNEYS_TEMPORAL_UI_URL: want the Temporal UI's address, such as https://temporal.example.com")
@@ -175,6 +181,9 @@ func (c config) check(command string) error {
 		}
 		if c.APIKey == "" && c.Role != "worker" {
 			return errors.New("JOURNEYS_API_KEY: required; set the bearer token the panel sends")
+		}
+		if c.OfferSecret == "" && c.Role != "api" {
+			return errors.New("JOURNEYS_OFFER_SECRET: required; set a long random string (openssl rand -hex 32): without it anyone can work out the discount codes")
 		}
 	}
 	return nil

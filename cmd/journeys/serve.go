@@ -47,9 +47,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 // listens.
 func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, senders map[channels.Channel]activities.Sender, log *slog.Logger, ready func(apiAddr string)) error {
 	if cfg.Role == "all" || cfg.Role == "worker" {
-		if cfg.OfferSecret == "" {
-			log.Warn("JOURNEYS_OFFER_SECRET is not set: anyone who knows a user's id can work out their discount code")
-		}
 		acts := &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
 			secret := []byte(cfg.APIKey)
