@@ -43,8 +43,9 @@ type Server struct {
 	namespace  string
 	// failures holds back addresses that keep trying wrong API keys.
 	failures *failureLimiter
-	// uploadTimeout is how long an audience upload may take to arrive.
-	uploadTimeout time.Duration
+	// bulkTimeout is how long a bulk request (an audience file, a batch)
+	// may take to arrive and be answered.
+	bulkTimeout time.Duration
 }
 
 // Config is what the API needs.
@@ -67,10 +68,10 @@ type Config struct {
 	// together; zero means the defaults, 6 a minute after 10.
 	FailedKeysPerMinute float64
 	FailedKeysBurst     int
-	// UploadTimeout is how long an audience upload may take to arrive and
-	// be answered, in place of the server's read and write timeouts; zero
-	// leaves those in force.
-	UploadTimeout time.Duration
+	// BulkTimeout is how long a bulk request (an audience file, a batch of
+	// enrollments or events) may take to arrive and be answered, in place of
+	// the server's read and write timeouts; zero leaves those in force.
+	BulkTimeout time.Duration
 }
 
 // New returns the API as an http.Handler.
@@ -80,7 +81,7 @@ func New(cfg Config) http.Handler {
 	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
-	s.uploadTimeout = cfg.UploadTimeout
+	s.bulkTimeout = cfg.BulkTimeout
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Failures are counted against the peer's address: headers such as
@@ -132,14 +133,14 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/journeys/:id/report", s.report)
 
 	v1.POST("/journeys/:id/enrollments", s.enroll)
-	v1.POST("/journeys/:id/enrollments/batch", s.enrollBatch)
+	v1.POST("/journeys/:id/enrollments/batch", s.enrollBatch, s.bulk)
 	v1.GET("/journeys/:id/enrollments/:user_id", s.getEnrollment)
 	v1.DELETE("/journeys/:id/enrollments/:user_id", s.unenroll)
-	v1.POST("/journeys/:id/imports", s.createImport, s.upload)
+	v1.POST("/journeys/:id/imports", s.createImport, s.bulk)
 	v1.GET("/jobs/:job_id", s.getJob)
 
 	v1.POST("/events", s.postEvent)
-	v1.POST("/events/batch", s.postEvents)
+	v1.POST("/events/batch", s.postEvents, s.bulk)
 }
 
 // authenticate lets through requests that carry the API key as a bearer
@@ -164,14 +165,14 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	}
 }
 
-// upload gives a route that takes large bodies (audience files) the
-// upload timeout to receive and answer them, in place of the server's
-// shorter read and write timeouts. It runs after authentication, so only
-// holders of the key get the longer time.
-func (s *Server) upload(next echo.HandlerFunc) echo.HandlerFunc {
+// bulk gives a route that takes large bodies or does much work (audience
+// files, batches of up to 1,000) the bulk timeout to receive and answer
+// them, in place of the server's shorter read and write timeouts. It runs
+// after authentication, so only holders of the key get the longer time.
+func (s *Server) bulk(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		if s.uploadTimeout > 0 {
-			deadline := time.Now().Add(s.uploadTimeout)
+		if s.bulkTimeout > 0 {
+			deadline := time.Now().Add(s.bulkTimeout)
 			rc := http.NewResponseController(c.Response())
 			// A writer without deadlines (a test's recorder) has none to extend.
 			if err := rc.SetReadDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {

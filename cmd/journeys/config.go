@@ -37,13 +37,13 @@ type httpTimeouts struct {
 	Write time.Duration
 	// Idle is how long a kept-alive connection may wait for its next request.
 	Idle time.Duration
-	// Upload replaces Read and Write on the audience import route, whose
-	// files run to hundreds of MB.
-	Upload time.Duration
+	// Bulk replaces Read and Write on the bulk routes: audience imports,
+	// whose files run to hundreds of MB, and batches.
+	Bulk time.Duration
 }
 
 // defaultHTTPTimeouts are the API's timeouts when none are configured.
-var defaultHTTPTimeouts = httpTimeouts{Read: 30 * time.Second, Write: time.Minute, Idle: 2 * time.Minute, Upload: 30 * time.Minute}
+var defaultHTTPTimeouts = httpTimeouts{Read: 30 * time.Second, Write: time.Minute, Idle: 2 * time.Minute, Bulk: 30 * time.Minute}
 
 // setting ties an environment variable to a flag and a config field.
 type setting struct {
@@ -79,7 +79,7 @@ var durationSettings = []durationSetting{
 	{"JOURNEYS_HTTP_READ_TIMEOUT", "http-read-timeout", defaultHTTPTimeouts.Read, "how long a request to the API may take to arrive", func(c *config) *time.Duration { return &c.HTTP.Read }},
 	{"JOURNEYS_HTTP_WRITE_TIMEOUT", "http-write-timeout", defaultHTTPTimeouts.Write, "how long the API's answer may take", func(c *config) *time.Duration { return &c.HTTP.Write }},
 	{"JOURNEYS_HTTP_IDLE_TIMEOUT", "http-idle-timeout", defaultHTTPTimeouts.Idle, "how long an idle kept-alive connection stays open", func(c *config) *time.Duration { return &c.HTTP.Idle }},
-	{"JOURNEYS_UPLOAD_TIMEOUT", "upload-timeout", defaultHTTPTimeouts.Upload, "how long an audience upload may take to arrive and be answered", func(c *config) *time.Duration { return &c.HTTP.Upload }},
+	{"JOURNEYS_BULK_TIMEOUT", "bulk-timeout", defaultHTTPTimeouts.Bulk, "how long an audience import or a batch may take to arrive and be answered", func(c *config) *time.Duration { return &c.HTTP.Bulk }},
 }
 
 // minOfferSecret is the shortest JOURNEYS_OFFER_SECRET accepted.

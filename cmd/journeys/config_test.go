@@ -28,7 +28,7 @@ func TestLoadConfig(t *testing.T) {
 	if c.HTTPAddr != "0.0.0.0:8081" || c.APIKey != "s3cret" || c.TemporalAddress != "temporal:7233" || c.Role != "all" {
 		t.Errorf("config = %+v; want the flag over the environment over the default", c)
 	}
-	if want := (httpTimeouts{Read: 5 * time.Second, Write: time.Minute, Idle: 2 * time.Minute, Upload: 30 * time.Minute}); c.HTTP != want {
+	if want := (httpTimeouts{Read: 5 * time.Second, Write: time.Minute, Idle: 2 * time.Minute, Bulk: 30 * time.Minute}); c.HTTP != want {
 		t.Errorf("timeouts = %+v, want %+v: the environment's read timeout, the other defaults", c.HTTP, want)
 	}
 
@@ -59,7 +59,7 @@ func TestLoadConfigNamesTheVariable(t *testing.T) {
 		{"serve", map[string]string{"JOURNEYS_API_KEY": "k", "JOURNEYS_OFFER_SECRET": "short"}, "JOURNEYS_OFFER_SECRET"},
 		{"dev", map[string]string{"JOURNEYS_OFFER_SECRET": "short"}, "JOURNEYS_OFFER_SECRET"},
 		{"serve", map[string]string{"JOURNEYS_API_KEY": "k", "JOURNEYS_OFFER_SECRET": "0123456789abcdef", "JOURNEYS_HTTP_READ_TIMEOUT": "soon"}, "JOURNEYS_HTTP_READ_TIMEOUT"},
-		{"dev", map[string]string{"JOURNEYS_UPLOAD_TIMEOUT": "0s"}, "JOURNEYS_UPLOAD_TIMEOUT"},
+		{"dev", map[string]string{"JOURNEYS_BULK_TIMEOUT": "0s"}, "JOURNEYS_BULK_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(tt.command, nil, func(k string) string { return tt.env[k] }, &bytes.Buffer{})

@@ -75,7 +75,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	timeouts := cfg.HTTP.orDefaults()
 	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
 		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
-		UploadTimeout: timeouts.Upload}), timeouts)
+		BulkTimeout: timeouts.Bulk}), timeouts)
 	if ready != nil {
 		ready(l.Addr().String())
 	}
@@ -97,13 +97,13 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 // orDefaults returns t with the default in place of every zero.
 func (t httpTimeouts) orDefaults() httpTimeouts {
 	d := defaultHTTPTimeouts
-	return httpTimeouts{Read: cmp.Or(t.Read, d.Read), Write: cmp.Or(t.Write, d.Write), Idle: cmp.Or(t.Idle, d.Idle), Upload: cmp.Or(t.Upload, d.Upload)}
+	return httpTimeouts{Read: cmp.Or(t.Read, d.Read), Write: cmp.Or(t.Write, d.Write), Idle: cmp.Or(t.Idle, d.Idle), Bulk: cmp.Or(t.Bulk, d.Bulk)}
 }
 
 // newHTTPServer returns the API's server: a client that sends its request
 // too slowly, takes too long over the answer or leaves its connection idle
 // is cut off, so that no one can hold connections open for ever. The
-// import route extends its own deadlines to t.Upload.
+// bulk routes (imports, batches) extend their own deadlines to t.Bulk.
 func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
 	return &http.Server{
 		Handler:           h,

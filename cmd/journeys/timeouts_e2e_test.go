@@ -26,11 +26,11 @@ func closedWithin(t *testing.T, conn net.Conn, limit time.Duration) time.Duratio
 
 // TestServerCutsSlowAndIdleConnections checks the API's timeouts over
 // real connections: a body that never finishes arriving and an idle
-// kept-alive connection are closed once their time is up, while an
-// audience upload, on the one route that extends its deadlines, may take
+// kept-alive connection are closed once their time is up, while the bulk
+// routes (imports, batches), which extend their own deadlines, may take
 // longer than the read timeout.
 func TestServerCutsSlowAndIdleConnections(t *testing.T) {
-	timeouts := httpTimeouts{Read: 300 * time.Millisecond, Write: 2 * time.Second, Idle: 300 * time.Millisecond, Upload: time.Minute}
+	timeouts := httpTimeouts{Read: 300 * time.Millisecond, Write: 2 * time.Second, Idle: 300 * time.Millisecond, Bulk: time.Minute}
 	s := startStack(t, func(c *config) { c.HTTP = timeouts })
 	addr := strings.TrimPrefix(s.base, "http://")
 	const limit = 10 * time.Second // far beyond the timeouts, far below for ever
@@ -66,28 +66,47 @@ func TestServerCutsSlowAndIdleConnections(t *testing.T) {
 		t.Logf("an idle kept-alive connection was closed after %v (idle timeout %v)", took.Round(time.Millisecond), timeouts.Idle)
 	})
 
-	t.Run("slow upload", func(t *testing.T) {
-		s.mustCall("POST", "/v1/journeys", longJourney("slow-upload", nil), 201, nil)
-		body, w := io.Pipe()
-		go func() {
-			w.Write([]byte("user_id,email\n"))
-			for i := range 5 { // 1.5 s in all: five read timeouts
-				time.Sleep(timeouts.Read)
-				fmt.Fprintf(w, "slow-%d,slow-%d@example.com\n", i, i)
+	// The bulk routes extend their own deadlines: a body slower than the
+	// read timeout still arrives.
+	s.mustCall("POST", "/v1/journeys", longJourney("slow", nil), 201, nil)
+	for _, tt := range []struct {
+		path, contentType string
+		head, tail        string
+		row               func(i int) string
+		want              string
+	}{
+		{"/v1/journeys/slow/imports", "text/csv", "user_id,email\n", "",
+			func(i int) string { return fmt.Sprintf("slow-i%d,slow-i%d@example.com\n", i, i) }, `"total":5`},
+		{"/v1/journeys/slow/enrollments/batch", "application/json", `{"user_ids": ["slow-b"`, "]}",
+			func(i int) string { return fmt.Sprintf(`, "slow-b%d"`, i) }, `"slow-b4"`},
+		{"/v1/events/batch", "application/json", `{"events": [{"event_id": "e", "user_id": "u", "name": "page_view"}`, "]}",
+			func(i int) string {
+				return fmt.Sprintf(`, {"event_id": "e%d", "user_id": "u%d", "name": "page_view"}`, i, i)
+			}, `"e4"`},
+	} {
+		t.Run("slow body on "+tt.path, func(t *testing.T) {
+			body, w := io.Pipe()
+			go func() {
+				io.WriteString(w, tt.head)
+				for i := range 5 { // 1.5 s in all: five read timeouts
+					time.Sleep(timeouts.Read)
+					io.WriteString(w, tt.row(i))
+				}
+				io.WriteString(w, tt.tail)
+				w.Close()
+			}()
+			req, _ := http.NewRequest(http.MethodPost, s.base+tt.path, body)
+			req.Header.Set("Authorization", "Bearer "+testKey)
+			req.Header.Set("Content-Type", tt.contentType)
+			resp, err := http.DefaultClient.Do(req)
+			if err != nil {
+				t.Fatalf("a body slower than the read timeout was cut off: %v", err)
 			}
-			w.Close()
-		}()
-		req, _ := http.NewRequest(http.MethodPost, s.base+"/v1/journeys/slow-upload/imports", body)
-		req.Header.Set("Authorization", "Bearer "+testKey)
-		req.Header.Set("Content-Type", "text/csv")
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatalf("an upload slower than the read timeout was cut off: %v", err)
-		}
-		raw, _ := io.ReadAll(resp.Body)
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusAccepted || !strings.Contains(string(raw), `"total":5`) {
-			t.Errorf("slow upload: %d %s, want 202 with the 5 users", resp.StatusCode, raw)
-		}
-	})
+			raw, _ := io.ReadAll(resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode/100 != 2 || !strings.Contains(string(raw), tt.want) {
+				t.Errorf("%d %s, want it taken (%s)", resp.StatusCode, raw, tt.want)
+			}
+		})
+	}
 }
