@@ -2,12 +2,17 @@ package api
 
 import (
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
+	"regexp"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/labstack/echo/v4"
+
+	"journeys/reporting/dbtest"
 )
 
 func TestFailureLimiter(t *testing.T) {
@@ -76,6 +81,69 @@ func TestClientAddress(t *testing.T) {
 		req.Header.Set("X-Forwarded-For", "198.51.100.1") // the client's to choose: ignored
 		if got := clientAddress(e.NewContext(req, httptest.NewRecorder())); got != want {
 			t.Errorf("clientAddress(%s) = %s, want %s", remote, got, want)
+		}
+	}
+}
+
+// TestWrongKeysAreHeldBack checks that wrong API keys, as bearer tokens
+// and at the login form together, are limited per client address, answered
+// with 429 and Retry-After once the address is out of tries, and logged
+// once each with a fingerprint of the key, never the key; requests with
+// the right key take no tries.
+func TestWrongKeysAreHeldBack(t *testing.T) {
+	store, _ := dbtest.New(t)
+	srv, log := serveAPI(t, store, Config{FailedKeysPerMinute: 1, FailedKeysBurst: 3})
+	call := func(key string) (*http.Response, string) {
+		t.Helper()
+		req, _ := http.NewRequest(http.MethodGet, srv.URL+"/v1/journeys", nil)
+		req.Header.Set("Authorization", "Bearer "+key)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		raw, _ := io.ReadAll(resp.Body)
+		return resp, string(raw)
+	}
+
+	for i := range 20 {
+		if resp, body := call(sessionKey); resp.StatusCode != http.StatusOK {
+			t.Fatalf("request %d with the right key: %d %s, want 200", i+1, resp.StatusCode, body)
+		}
+	}
+	for i, key := range []string{"guess-one", "guess-two"} {
+		if resp, body := call(key); resp.StatusCode != http.StatusUnauthorized {
+			t.Fatalf("wrong key %d: %d %s, want 401", i+1, resp.StatusCode, body)
+		}
+	}
+	if resp, _ := postLogin(t, srv.URL, "guess-three", "/"); resp.StatusCode != http.StatusUnauthorized {
+		t.Fatalf("third wrong key, at the login form: %d, want 401", resp.StatusCode)
+	}
+	for _, key := range []string{"guess-four", sessionKey} {
+		resp, body := call(key)
+		if e := errorBody(t, body); resp.StatusCode != http.StatusTooManyRequests || e.Code != CodeRateLimited ||
+			!strings.Contains(e.Message, "127.0.0.1") || resp.Header.Get("Retry-After") != "60" {
+			t.Errorf("key %q after three wrong ones: %d Retry-After %q %s, want 429 with Retry-After 60 naming the address",
+				key, resp.StatusCode, resp.Header.Get("Retry-After"), body)
+		}
+	}
+	if resp, body := postLogin(t, srv.URL, sessionKey, "/"); resp.StatusCode != http.StatusTooManyRequests || len(resp.Cookies()) != 0 {
+		t.Errorf("login after three wrong keys: %d %s, want 429 and no session", resp.StatusCode, body)
+	}
+
+	out := log.String()
+	lines := regexp.MustCompile(`(?m)^.*msg="wrong API key".*$`).FindAllString(out, -1)
+	if len(lines) != 3 {
+		t.Fatalf("logged %d wrong keys, want 3 (one per failure, none for refusals or right keys):\n%s", len(lines), out)
+	}
+	for i, want := range []string{"at=bearer", "at=bearer", "at=login held_back_for=1m0s"} {
+		if !regexp.MustCompile(`address=127\.0\.0\.1 key_fingerprint=[0-9a-f]{12} ` + want).MatchString(lines[i]) {
+			t.Errorf("log line %d = %s, want the address, a 12-digit fingerprint and %s", i+1, lines[i], want)
+		}
+	}
+	for _, secret := range []string{"guess-one", "guess-two", "guess-three", "guess-four", sessionKey} {
+		if strings.Contains(out, secret) {
+			t.Errorf("the log holds the key %q:\n%s", secret, out)
 		}
 	}
 }
