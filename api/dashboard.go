@@ -2,15 +2,10 @@ package api
 
 import (
 	"bytes"
-	"crypto/hmac"
-	"crypto/sha256"
-	"crypto/subtle"
 	"embed"
-	"encoding/base64"
 	"errors"
 	"html/template"
 	"net/http"
-	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -49,91 +44,6 @@ var pages = func() map[string]*template.Template {
 	}
 	return out
 }()
-
-// sessionCookie holds a dashboard session: its expiry and an HMAC of it
-// keyed by the API key. The key itself never leaves the login form, and a
-// new API key ends every session.
-const (
-	sessionCookie = "journeys_session"
-	sessionTTL    = 12 * time.Hour
-)
-
-func (s *Server) sessionValue(expires int64) string {
-	exp := strconv.FormatInt(expires, 10)
-	mac := hmac.New(sha256.New, []byte(s.apiKey))
-	mac.Write([]byte("journeys dashboard session until " + exp))
-	return exp + "." + base64.RawURLEncoding.EncodeToString(mac.Sum(nil))
-}
-
-func (s *Server) validSession(c echo.Context) bool {
-	cookie, err := c.Cookie(sessionCookie)
-	if err != nil || s.apiKey == "" {
-		return false
-	}
-	exp, _, _ := strings.Cut(cookie.Value, ".")
-	expires, err := strconv.ParseInt(exp, 10, 64)
-	if err != nil || time.Now().Unix() >= expires {
-		return false
-	}
-	return hmac.Equal([]byte(cookie.Value), []byte(s.sessionValue(expires)))
-}
-
-// session lets through dashboard requests with a valid session and sends
-// the others to the login form, to come back after.
-func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		if !s.validSession(c) {
-			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
-		}
-		return next(c)
-	}
-}
-
-// localPath returns next when it is a path on this site, "/" otherwise, so
-// that the login form cannot be used to send people elsewhere.
-func localPath(next string) string {
-	if !strings.HasPrefix(next, "/") || strings.HasPrefix(next, "//") || strings.HasPrefix(next, "/\\") {
-		return "/"
-	}
-	return next
-}
-
-type loginView struct {
-	Next    string
-	Message string
-}
-
-func (s *Server) loginPage(c echo.Context) error {
-	next := localPath(c.QueryParam("next"))
-	if s.validSession(c) {
-		return c.Redirect(http.StatusSeeOther, next)
-	}
-	return s.render(c, http.StatusOK, "login", "Log in", loginView{Next: next})
-}
-
-// login checks the API key typed into the form and starts a session.
-func (s *Server) login(c echo.Context) error {
-	next := localPath(c.FormValue("next"))
-	key := c.FormValue("key")
-	if s.apiKey == "" || subtle.ConstantTimeCompare([]byte(key), []byte(s.apiKey)) != 1 {
-		return s.render(c, http.StatusUnauthorized, "login", "Log in",
-			loginView{Next: next, Message: "That is not the API key. It is the one the panel sends as its bearer token."})
-	}
-	expires := time.Now().Add(sessionTTL)
-	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Value: s.sessionValue(expires.Unix()), Path: "/", Expires: expires,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https",
-	})
-	return c.Redirect(http.StatusSeeOther, next)
-}
-
-func (s *Server) logout(c echo.Context) error {
-	c.SetCookie(&http.Cookie{
-		Name: sessionCookie, Path: "/", MaxAge: -1,
-		HttpOnly: true, SameSite: http.SameSiteStrictMode, Secure: c.Scheme() == "https",
-	})
-	return c.Redirect(http.StatusSeeOther, "/login")
-}
 
 // journeyRow is a journey with its headline numbers.
 type journeyRow struct {

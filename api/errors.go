@@ -18,6 +18,8 @@ const (
 	CodeUnauthorized = "unauthorized"
 	CodeNotFound     = "not_found"
 	CodeConflict     = "conflict"
+	CodeTooLarge     = "too_large"
+	CodeRateLimited  = "rate_limited"
 	CodeUnavailable  = "unavailable"
 	CodeInternal     = "internal"
 )
@@ -28,6 +30,8 @@ var codes = map[string]int{
 	CodeUnauthorized: http.StatusUnauthorized,
 	CodeNotFound:     http.StatusNotFound,
 	CodeConflict:     http.StatusConflict,
+	CodeTooLarge:     http.StatusRequestEntityTooLarge,
+	CodeRateLimited:  http.StatusTooManyRequests,
 	CodeUnavailable:  http.StatusServiceUnavailable,
 	CodeInternal:     http.StatusInternalServerError,
 }

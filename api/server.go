@@ -4,11 +4,13 @@ package api
 
 import (
 	"context"
-	"crypto/subtle"
 	_ "embed"
+	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"strings"
+	"time"
 
 	"github.com/labstack/echo/v4"
 	"github.com/labstack/echo/v4/middleware"
@@ -39,6 +41,11 @@ type Server struct {
 	// temporalUI and namespace make links to runs in the Temporal UI.
 	temporalUI string
 	namespace  string
+	// failures holds back addresses that keep trying wrong API keys.
+	failures *failureLimiter
+	// bulkTimeout is how long a bulk request (an audience file, a batch)
+	// may take to arrive and be answered.
+	bulkTimeout time.Duration
 }
 
 // Config is what the API needs.
@@ -56,6 +63,15 @@ type Config struct {
 	// UnsubscribeSecret checks the tokens of unsubscribe links (see
 	// channels.UnsubscribeToken); empty turns the links off.
 	UnsubscribeSecret []byte
+	// FailedKeysPerMinute and FailedKeysBurst bound the wrong API keys one
+	// client address may try, at the login form and as bearer tokens
+	// together; zero means the defaults, 6 a minute after 10.
+	FailedKeysPerMinute float64
+	FailedKeysBurst     int
+	// BulkTimeout is how long a bulk request (an audience file, a batch of
+	// enrollments or events) may take to arrive and be answered, in place of
+	// the server's read and write timeouts; zero leaves those in force.
+	BulkTimeout time.Duration
 }
 
 // New returns the API as an http.Handler.
@@ -64,8 +80,13 @@ func New(cfg Config) http.Handler {
 		temporalUI: strings.TrimRight(cfg.TemporalUIURL, "/"), namespace: cfg.Namespace}
 	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
+	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
+	s.bulkTimeout = cfg.BulkTimeout
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
+	// Failures are counted against the peer's address: headers such as
+	// X-Forwarded-For are the client's to choose.
+	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
 	e.Use(middleware.Recover())
 	// Route on the decoded path, so that ids in paths arrive decoded however
@@ -112,25 +133,54 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/journeys/:id/report", s.report)
 
 	v1.POST("/journeys/:id/enrollments", s.enroll)
-	v1.POST("/journeys/:id/enrollments/batch", s.enrollBatch)
+	v1.POST("/journeys/:id/enrollments/batch", s.enrollBatch, s.bulk)
 	v1.GET("/journeys/:id/enrollments/:user_id", s.getEnrollment)
 	v1.DELETE("/journeys/:id/enrollments/:user_id", s.unenroll)
-	v1.POST("/journeys/:id/imports", s.createImport)
+	v1.POST("/journeys/:id/imports", s.createImport, s.bulk)
 	v1.GET("/jobs/:job_id", s.getJob)
 
 	v1.POST("/events", s.postEvent)
-	v1.POST("/events/batch", s.postEvents)
+	v1.POST("/events/batch", s.postEvents, s.bulk)
 }
 
 // authenticate lets through requests that carry the API key as a bearer
-// token.
+// token. A wrong key is logged and counted against the client's address;
+// an address out of tries is refused before its key is compared.
 func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
+		addr := clientAddress(c)
+		if wait := s.failures.wait(addr); wait > 0 {
+			return heldBack(c, addr, wait)
+		}
 		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-		if !strings.EqualFold(scheme, "Bearer") || s.apiKey == "" ||
-			subtle.ConstantTimeCompare([]byte(strings.TrimSpace(token)), []byte(s.apiKey)) != 1 {
+		token = strings.TrimSpace(token)
+		if !strings.EqualFold(scheme, "Bearer") || !s.keyMatches(token) {
+			if token != "" {
+				s.failedKey(c, addr, token, "bearer")
+			}
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="journeys"`)
 			return Errorf(CodeUnauthorized, "send the API key as \"Authorization: Bearer <key>\"")
+		}
+		return next(c)
+	}
+}
+
+// bulk gives a route that takes large bodies or does much work (audience
+// files, batches of up to 1,000) the bulk timeout to receive and answer
+// them, in place of the server's shorter read and write timeouts. It runs
+// after authentication, so only holders of the key get the longer time.
+func (s *Server) bulk(next echo.HandlerFunc) echo.HandlerFunc {
+	return func(c echo.Context) error {
+		if s.bulkTimeout > 0 {
+			deadline := time.Now().Add(s.bulkTimeout)
+			rc := http.NewResponseController(c.Response())
+			// A writer without deadlines (a test's recorder) has none to extend.
+			if err := rc.SetReadDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return fmt.Errorf("extend read deadline: %w", err)
+			}
+			if err := rc.SetWriteDeadline(deadline); err != nil && !errors.Is(err, http.ErrNotSupported) {
+				return fmt.Errorf("extend write deadline: %w", err)
+			}
 		}
 		return next(c)
 	}

@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/url"
 	"strings"
+	"time"
 )
 
 // config is the service's configuration, read from the environment, with
@@ -23,8 +24,26 @@ type config struct {
 	Role            string
 	OfferSecret     string
 	PublicURL       string
+	HTTP            httpTimeouts
 	Channels        channelConfig
 }
+
+// httpTimeouts bound how long one client may hold a connection to the
+// API. Zero means the default.
+type httpTimeouts struct {
+	// Read is how long a request may take to arrive, headers and body.
+	Read time.Duration
+	// Write is how long the answer may take, from the end of the headers.
+	Write time.Duration
+	// Idle is how long a kept-alive connection may wait for its next request.
+	Idle time.Duration
+	// Bulk replaces Read and Write on the bulk routes: audience imports,
+	// whose files run to hundreds of MB, and batches.
+	Bulk time.Duration
+}
+
+// defaultHTTPTimeouts are the API's timeouts when none are configured.
+var defaultHTTPTimeouts = httpTimeouts{Read: 30 * time.Second, Write: time.Minute, Idle: 2 * time.Minute, Bulk: 30 * time.Minute}
 
 // setting ties an environment variable to a flag and a config field.
 type setting struct {
@@ -47,6 +66,25 @@ var settings = append([]setting{
 	{"JOURNEYS_OFFER_SECRET", "offer-secret", "", "the key discount codes are derived with", func(c *config) *string { return &c.OfferSecret }, "dev serve"},
 }, channelSettings...)
 
+// durationSetting ties an environment variable holding a duration to a
+// flag and a config field; dev and serve read them all.
+type durationSetting struct {
+	env, flag string
+	def       time.Duration
+	usage     string
+	field     func(*config) *time.Duration
+}
+
+var durationSettings = []durationSetting{
+	{"JOURNEYS_HTTP_READ_TIMEOUT", "http-read-timeout", defaultHTTPTimeouts.Read, "how long a request to the API may take to arrive", func(c *config) *time.Duration { return &c.HTTP.Read }},
+	{"JOURNEYS_HTTP_WRITE_TIMEOUT", "http-write-timeout", defaultHTTPTimeouts.Write, "how long the API's answer may take", func(c *config) *time.Duration { return &c.HTTP.Write }},
+	{"JOURNEYS_HTTP_IDLE_TIMEOUT", "http-idle-timeout", defaultHTTPTimeouts.Idle, "how long an idle kept-alive connection stays open", func(c *config) *time.Duration { return &c.HTTP.Idle }},
+	{"JOURNEYS_BULK_TIMEOUT", "bulk-timeout", defaultHTTPTimeouts.Bulk, "how long an audience import or a batch may take to arrive and be answered", func(c *config) *time.Duration { return &c.HTTP.Bulk }},
+}
+
+// minOfferSecret is the shortest JOURNEYS_OFFER_SECRET accepted.
+const minOfferSecret = 16
+
 // loadConfig reads the settings of command from getenv and args, and
 // checks them. Each error names the variable to fix.
 func loadConfig(command string, args []string, getenv func(string) string, stderr io.Writer) (config, error) {
@@ -59,6 +97,13 @@ func loadConfig(command string, args []string, getenv func(string) string, stder
 			fs.StringVar(s.field(&c), s.flag, s.def, fmt.Sprintf("%s (%s)", s.usage, s.env))
 			used = append(used, s)
 		}
+	}
+	var durations []durationSetting
+	if command == "dev" || command == "serve" {
+		durations = durationSettings
+	}
+	for _, s := range durations {
+		fs.DurationVar(s.field(&c), s.flag, s.def, fmt.Sprintf("%s (%s)", s.usage, s.env))
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -73,6 +118,18 @@ func loadConfig(command string, args []string, getenv func(string) string, stder
 	for _, s := range used {
 		if v := getenv(s.env); v != "" && !given[s.flag] {
 			*s.field(&c) = v
+		}
+	}
+	for _, s := range durations {
+		if v := getenv(s.env); v != "" && !given[s.flag] {
+			d, err := time.ParseDuration(v)
+			if err != nil {
+				return c, fmt.Errorf("%s: want a duration such as %s, got %q", s.env, s.def, v)
+			}
+			*s.field(&c) = d
+		}
+		if *s.field(&c) <= 0 {
+			return c, fmt.Errorf("%s: must be more than zero, such as %s", s.env, s.def)
 		}
 	}
 	return c, c.check(command)
@@ -102,6 +159,9 @@ func (c config) check(command string) error {
 			return errors.New("JOURNEYS_API_KEY: required with JOURNEYS_PUBLIC_URL: unsubscribe links are signed with it")
 		}
 	}
+	if c.OfferSecret != "" && len(c.OfferSecret) < minOfferSecret {
+		return fmt.Errorf("JOURNEYS_OFFER_SECRET: %d characters is too short to keep discount codes secret; use at least %d random ones (openssl rand -hex 32)", len(c.OfferSecret), minOfferSecret)
+	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
 			return errors.New("JOURNEYS_TEMPORAL_UI_URL: want the Temporal UI's address, such as https://temporal.example.com")
@@ -121,6 +181,9 @@ func (c config) check(command string) error {
 		}
 		if c.APIKey == "" && c.Role != "worker" {
 			return errors.New("JOURNEYS_API_KEY: required; set the bearer token the panel sends")
+		}
+		if c.OfferSecret == "" && c.Role != "api" {
+			return errors.New("JOURNEYS_OFFER_SECRET: required; set a long random string (openssl rand -hex 32): without it anyone can work out the discount codes")
 		}
 	}
 	return nil

@@ -4,15 +4,20 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestLoadConfig(t *testing.T) {
 	env := map[string]string{
-		"JOURNEYS_API_KEY":   "s3cret",
-		"JOURNEYS_HTTP_ADDR": "127.0.0.1:9000",
-		"TEMPORAL_ADDRESS":   "temporal:7233",
+		"JOURNEYS_API_KEY":           "s3cret",
+		"JOURNEYS_OFFER_SECRET":      "a-long-random-offer-secret",
+		"JOURNEYS_HTTP_ADDR":         "127.0.0.1:9000",
+		"JOURNEYS_HTTP_READ_TIMEOUT": "5s",
+		"TEMPORAL_ADDRESS":           "temporal:7233",
 	}
 	getenv := func(k string) string { return env[k] }
 
@@ -22,6 +27,9 @@ func TestLoadConfig(t *testing.T) {
 	}
 	if c.HTTPAddr != "0.0.0.0:8081" || c.APIKey != "s3cret" || c.TemporalAddress != "temporal:7233" || c.Role != "all" {
 		t.Errorf("config = %+v; want the flag over the environment over the default", c)
+	}
+	if want := (httpTimeouts{Read: 5 * time.Second, Write: time.Minute, Idle: 2 * time.Minute, Bulk: 30 * time.Minute}); c.HTTP != want {
+		t.Errorf("timeouts = %+v, want %+v: the environment's read timeout, the other defaults", c.HTTP, want)
 	}
 
 	var help bytes.Buffer
@@ -46,11 +54,57 @@ func TestLoadConfigNamesTheVariable(t *testing.T) {
 		{"dev", map[string]string{"JOURNEYS_HTTP_ADDR": "8080"}, "JOURNEYS_HTTP_ADDR"},
 		{"dev", map[string]string{"JOURNEYS_TEMPORAL_UI_ADDR": "localhost"}, "JOURNEYS_TEMPORAL_UI_ADDR"},
 		{"serve", map[string]string{"JOURNEYS_API_KEY": "k", "JOURNEYS_TEMPORAL_UI_URL": "temporal:8233"}, "JOURNEYS_TEMPORAL_UI_URL"},
+		{"serve", map[string]string{"JOURNEYS_API_KEY": "k"}, "JOURNEYS_OFFER_SECRET"},
+		{"serve", map[string]string{"JOURNEYS_API_KEY": "k", "JOURNEYS_ROLE": "worker"}, "JOURNEYS_OFFER_SECRET"},
+		{"serve", map[string]string{"JOURNEYS_API_KEY": "k", "JOURNEYS_OFFER_SECRET": "short"}, "JOURNEYS_OFFER_SECRET"},
+		{"dev", map[string]string{"JOURNEYS_OFFER_SECRET": "short"}, "JOURNEYS_OFFER_SECRET"},
+		{"serve", map[string]string{"JOURNEYS_API_KEY": "k", "JOURNEYS_OFFER_SECRET": "0123456789abcdef", "JOURNEYS_HTTP_READ_TIMEOUT": "soon"}, "JOURNEYS_HTTP_READ_TIMEOUT"},
+		{"dev", map[string]string{"JOURNEYS_BULK_TIMEOUT": "0s"}, "JOURNEYS_BULK_TIMEOUT"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(tt.command, nil, func(k string) string { return tt.env[k] }, &bytes.Buffer{})
 		if err == nil || !strings.HasPrefix(err.Error(), tt.want+":") || strings.Contains(err.Error(), "\n") {
 			t.Errorf("%s %v: err = %v, want one line starting %s:", tt.command, tt.env, err, tt.want)
 		}
+	}
+}
+
+// TestServeNeedsAnOfferSecret runs the serve command as a user would,
+// without JOURNEYS_OFFER_SECRET: it stops at once, naming the variable.
+func TestServeNeedsAnOfferSecret(t *testing.T) {
+	var stderr bytes.Buffer
+	env := map[string]string{"JOURNEYS_API_KEY": "k"}
+	err := run(t.Context(), []string{"serve"}, func(k string) string { return env[k] }, &bytes.Buffer{}, &stderr)
+	if err == nil || !strings.HasPrefix(err.Error(), "JOURNEYS_OFFER_SECRET: required") || strings.Contains(err.Error(), "\n") {
+		t.Errorf("serve without an offer secret: %v, want one line naming JOURNEYS_OFFER_SECRET", err)
+	}
+}
+
+// TestDevOfferSecret checks the secret dev derives codes with when none is
+// set: generated once per data folder, kept private, the same after a
+// restart and different for another folder.
+func TestDevOfferSecret(t *testing.T) {
+	dir := filepath.Join(t.TempDir(), "data")
+	first, path, err := devOfferSecret(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	again, _, err := devOfferSecret(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	other, _, err := devOfferSecret(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(first) < 32 || again != first || other == first {
+		t.Errorf("secrets %q, %q (same folder), %q (another): want a long one, kept, and another for another folder", first, again, other)
+	}
+	info, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if info.Mode().Perm() != 0o600 {
+		t.Errorf("%s has mode %v; want it readable by its owner only", path, info.Mode().Perm())
 	}
 }

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bytes"
 	"context"
+	"crypto/rand"
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
+	"path/filepath"
 )
 
 // dev runs everything in one process for a laptop: an embedded Temporal
@@ -21,6 +25,14 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 	}
 	if cfg.PublicURL == "" {
 		cfg.PublicURL = "http://" + cfg.HTTPAddr
+	}
+	if cfg.OfferSecret == "" {
+		secret, path, err := devOfferSecret(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.OfferSecret = secret
+		log.Info("JOURNEYS_OFFER_SECRET is not set; discount codes are derived with the secret generated for this data folder", "file", path)
 	}
 	senders, err := newSenders(cfg.Channels, log)
 	if err != nil {
@@ -54,4 +66,23 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 		fmt.Fprintf(stdout, "  Temporal UI:  http://%s/namespaces/%s/workflows\n", cfg.UIAddr, cfg.Namespace)
 		fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s, data in %s)\n", cfg.TemporalAddress, cfg.Namespace, cfg.DataDir)
 	})
+}
+
+// devOfferSecret returns the offer secret kept in the data folder,
+// generating it on first use. It lives beside the runs it keys, so that a
+// run's discount code stays the same across restarts, and it is random, so
+// that codes cannot be worked out from the source.
+func devOfferSecret(dataDir string) (secret, path string, err error) {
+	path = filepath.Join(dataDir, "offer-secret")
+	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) > 0 {
+		return string(bytes.TrimSpace(b)), path, nil
+	}
+	if err := os.MkdirAll(dataDir, 0o755); err != nil {
+		return "", "", fmt.Errorf("JOURNEYS_DATA_DIR: %w", err)
+	}
+	secret = rand.Text() + rand.Text()
+	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
+		return "", "", fmt.Errorf("JOURNEYS_DATA_DIR: keep the offer secret: %w", err)
+	}
+	return secret, path, nil
 }

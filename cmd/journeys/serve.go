@@ -1,6 +1,7 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -46,9 +47,6 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 // listens.
 func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, senders map[channels.Channel]activities.Sender, log *slog.Logger, ready func(apiAddr string)) error {
 	if cfg.Role == "all" || cfg.Role == "worker" {
-		if cfg.OfferSecret == "" {
-			log.Warn("JOURNEYS_OFFER_SECRET is not set: anyone who knows a user's id can work out their discount code")
-		}
 		acts := &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
 			secret := []byte(cfg.APIKey)
@@ -74,11 +72,10 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	if err != nil {
 		return fmt.Errorf("JOURNEYS_HTTP_ADDR: %w", err)
 	}
-	srv := &http.Server{
-		Handler: api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
-			TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey)}),
-		ReadHeaderTimeout: 10 * time.Second,
-	}
+	timeouts := cfg.HTTP.orDefaults()
+	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
+		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
+		BulkTimeout: timeouts.Bulk}), timeouts)
 	if ready != nil {
 		ready(l.Addr().String())
 	}
@@ -95,4 +92,24 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		return fmt.Errorf("api shutdown: %w", err)
 	}
 	return nil
+}
+
+// orDefaults returns t with the default in place of every zero.
+func (t httpTimeouts) orDefaults() httpTimeouts {
+	d := defaultHTTPTimeouts
+	return httpTimeouts{Read: cmp.Or(t.Read, d.Read), Write: cmp.Or(t.Write, d.Write), Idle: cmp.Or(t.Idle, d.Idle), Bulk: cmp.Or(t.Bulk, d.Bulk)}
+}
+
+// newHTTPServer returns the API's server: a client that sends its request
+// too slowly, takes too long over the answer or leaves its connection idle
+// is cut off, so that no one can hold connections open for ever. The
+// bulk routes (imports, batches) extend their own deadlines to t.Bulk.
+func newHTTPServer(h http.Handler, t httpTimeouts) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: min(10*time.Second, t.Read),
+		ReadTimeout:       t.Read,
+		WriteTimeout:      t.Write,
+		IdleTimeout:       t.Idle,
+	}
 }
