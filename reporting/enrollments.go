@@ -44,6 +44,9 @@ type Claim struct {
 	// Source says where the enrollment came from: api, event:<id> or
 	// import:<job id>.
 	Source string
+	// Detail is what the log's enrolled entry says, such as the event that
+	// entered the user.
+	Detail string
 }
 
 // NotEligibleError is a claim the journey's re-entry rule refuses.
@@ -87,15 +90,23 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	SELECT EXISTS (SELECT 1 FROM enrollments
 	WHERE journey_id = $1 AND user_id = $2
 	  AND ($3 = 'never' OR ($4::bigint > 0 AND ended_at > now() - $4::bigint * interval '1 microsecond')))`
+	// The enrollment and the first line of its log are one statement, so
+	// that a run's timeline never lacks its start.
 	const insert = `
-	INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout)
-	SELECT $1, $2, $3, $4, $7
-	WHERE NOT EXISTS (SELECT 1 FROM enrollments
-		WHERE journey_id = $1 AND user_id = $2
-		  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
-	  AND EXISTS (SELECT 1 FROM journeys WHERE id = $1 AND status = 'active')
-	ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING
-	RETURNING ` + enrollmentColumns
+	WITH e AS (
+		INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout)
+		SELECT $1, $2, $3, $4, $7
+		WHERE NOT EXISTS (SELECT 1 FROM enrollments
+			WHERE journey_id = $1 AND user_id = $2
+			  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
+		  AND EXISTS (SELECT 1 FROM journeys WHERE id = $1 AND status = 'active')
+		ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING
+		RETURNING ` + enrollmentColumns + `
+	), logged AS (
+		INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, kind, detail, version, at)
+		SELECT id, journey_id, user_id, 0, 'enrolled', $8, $9, enrolled_at FROM e
+	)
+	SELECT ` + enrollmentColumns + ` FROM e`
 	const active = `SELECT ` + enrollmentColumns + ` FROM enrollments
 	WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`
 
@@ -105,7 +116,7 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	// The active row that blocked the insert can end before we read it;
 	// then the next insert goes through.
 	for range 3 {
-		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout)
+		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout, c.Detail, max(j.Version, 1))
 		if err == nil {
 			return e, true, nil
 		}

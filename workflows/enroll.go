@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"journeys/reporting"
+	"journeys/workflows/journey"
 )
 
 // Starter is the part of the Temporal client that starts runs.
@@ -50,12 +51,16 @@ type Enrollment struct {
 // repeated calls all return the same run. An entry event comes along as
 // trigger and reaches a new run with its start (signal-with-start).
 // Refusals are *reporting.NotActiveError and *reporting.NotEligibleError.
-func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *EventSignal) (Enrollment, error) {
+func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *journey.Event) (Enrollment, error) {
 	if j.Status != reporting.JourneyActive {
 		return Enrollment{}, &reporting.NotActiveError{JourneyID: j.ID, Status: j.Status}
 	}
+	var detail string
+	if trigger != nil {
+		detail = fmt.Sprintf("entered on %s (event %s)", trigger.Name, trigger.EventID)
+	}
 	e, created, err := en.Store.ClaimEnrollment(ctx, reporting.Claim{
-		Journey: j, UserID: userID, WorkflowID: WorkflowID(j.ID, userID), Source: source,
+		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(j.ID, userID), Source: source, Detail: detail,
 	})
 	if err != nil {
 		return Enrollment{}, err
@@ -80,13 +85,14 @@ const memoEnrollment = "enrollment_id"
 // for the same enrollment gets the same run. The user's previous run of the
 // journey, when it has ended in Postgres but is still closing in Temporal,
 // would be returned as the existing run: that one is waited for instead.
-func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.Enrollment, trigger *EventSignal) (string, error) {
+func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.Enrollment, trigger *journey.Event) (string, error) {
 	typ, ok := Lookup(j.Type)
 	if !ok {
 		return "", fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
 	}
 	window, _ := time.ParseDuration(j.ConversionWindow)
-	in := Input{
+	in := journey.Input{
+		Kit:       journey.Kit2,
 		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
 		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
 		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
@@ -94,12 +100,15 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       e.WorkflowID,
-		TaskQueue:                TaskQueue,
+		TaskQueue:                journey.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    StartAttributes(in),
+		TypedSearchAttributes:    journey.StartAttributes(in),
 		Memo:                     map[string]any{memoEnrollment: e.ID},
 		StaticSummary:            fmt.Sprintf("%s · user %s", j.Name, e.UserID),
+		// A run whose journey starts with a wait needs no task before its
+		// first step is due: Temporal holds the first one until then.
+		StartDelay: journey.FirstWait(in, typ.Plan(j.Config).FirstWait),
 	}
 	previous, err := en.Store.PreviousRun(ctx, e)
 	if err != nil {
@@ -108,9 +117,9 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 	for range 3 {
 		var run client.WorkflowRun
 		if trigger != nil {
-			run, err = en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, EventSignalName, *trigger, opts, typ.Name, in)
+			run, err = en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, journey.EventSignalName, *trigger, opts, typ.Workflow, in)
 		} else {
-			run, err = en.Temporal.ExecuteWorkflow(ctx, opts, typ.Name, in)
+			run, err = en.Temporal.ExecuteWorkflow(ctx, opts, typ.Workflow, in)
 		}
 		if err != nil {
 			return "", fmt.Errorf("start workflow: %w", err)

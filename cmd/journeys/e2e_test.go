@@ -231,7 +231,7 @@ func TestCartAbandonmentEndToEnd(t *testing.T) {
 		if e.Status != want[u].status || fmt.Sprint(e.story()) != fmt.Sprint(want[u].story) {
 			t.Errorf("%s: %s %v, want %s %v", u, e.Status, e.story(), want[u].status, want[u].story)
 		}
-		s.recordHistory("cart_abandonment_"+u, e.WorkflowID, e.RunID)
+		s.recordHistory("cart_abandonment_kit2_"+u, e.WorkflowID, e.RunID)
 	}
 
 	var report reporting.Report

@@ -15,6 +15,7 @@ import (
 	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // dialTemporal connects to the Temporal frontend, retrying while it starts.
@@ -45,7 +46,7 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 	if err != nil {
 		return fmt.Errorf("list search attributes: %w", err)
 	}
-	missing := workflows.SearchAttributes()
+	missing := journey.SearchAttributes()
 	for name := range missing {
 		if _, ok := have.GetCustomAttributes()[name]; ok {
 			delete(missing, name)
@@ -97,7 +98,7 @@ func newWorker(c client.Client, acts *activities.Activities, jobs *activities.Jo
 }
 
 func newWorkerWith(c client.Client, acts *activities.Activities, jobs *activities.Jobs, opts worker.Options) worker.Worker {
-	w := worker.New(c, workflows.TaskQueue, opts)
+	w := worker.New(c, journey.TaskQueue, opts)
 	workflows.Register(w)
 	w.RegisterActivity(acts)
 	w.RegisterActivity(jobs)
