@@ -190,7 +190,7 @@ func (s *Server) latestEnrollment(c echo.Context) (reporting.Enrollment, error) 
 // remove asks a run to end as removed and waits briefly for it to say so.
 // A run that is gone from Temporal is closed in the store directly.
 func (s *Server) remove(ctx context.Context, e reporting.Enrollment, reason string) error {
-	err := s.temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, journey.ControlSignalName,
+	err := s.enroller.Signal(ctx, e, journey.ControlSignalName,
 		journey.ControlSignal{Op: journey.ControlRemove, Reason: reason})
 	var gone *serviceerror.NotFound
 	if errors.As(err, &gone) {

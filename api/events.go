@@ -169,7 +169,7 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 		return eventResult{}, err
 	}
 	for _, e := range runs {
-		err := s.temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, journey.EventSignalName, signal)
+		err := s.enroller.Signal(ctx, e, journey.EventSignalName, signal)
 		var gone *serviceerror.NotFound
 		if errors.As(err, &gone) {
 			continue // the run closed meanwhile

@@ -32,9 +32,12 @@ type Enrollment struct {
 	// Holdout puts the run in the journey's control group: it waits but
 	// receives nothing. See InHoldout.
 	Holdout bool `db:"holdout" json:"holdout"`
+	// FirstStepAt is when Temporal gives a run whose journey starts with a
+	// wait its first task; before then only a signal-with-start wakes it.
+	FirstStepAt *time.Time `db:"first_step_at" json:"-"`
 }
 
-const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout`
+const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at`
 
 // Claim asks for a user's enrollment in a journey.
 type Claim struct {
@@ -179,10 +182,11 @@ func (s *Store) PreviousRun(ctx context.Context, e Enrollment) (string, error) {
 	return run, nil
 }
 
-// SetEnrollmentRun stores the Temporal run id of an enrollment, once.
-func (s *Store) SetEnrollmentRun(ctx context.Context, id int64, runID string) error {
-	const q = `UPDATE enrollments SET run_id = $2 WHERE id = $1 AND run_id = ''`
-	if _, err := s.db.ExecContext(ctx, q, id, runID); err != nil {
+// SetEnrollmentRun stores the Temporal run id of an enrollment, once, and
+// when its first step is due if Temporal delayed the run's start.
+func (s *Store) SetEnrollmentRun(ctx context.Context, id int64, runID string, firstStepAt *time.Time) error {
+	const q = `UPDATE enrollments SET run_id = $2, first_step_at = $3 WHERE id = $1 AND run_id = ''`
+	if _, err := s.db.ExecContext(ctx, q, id, runID, firstStepAt); err != nil {
 		return fmt.Errorf("set enrollment run: %w", err)
 	}
 	return nil
@@ -203,7 +207,7 @@ func (s *Store) LatestEnrollment(ctx context.Context, journeyID, userID string) 
 // journeys whose goal or one of whose exit events is the named event.
 func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, userID, event string) ([]Enrollment, error) {
 	const q = `
-	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at, e.source, e.holdout
+	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at, e.source, e.holdout, e.first_step_at
 	FROM enrollments e JOIN journeys j ON j.id = e.journey_id
 	WHERE e.user_id = $1 AND e.status = 'active' AND (j.goal_event = $2 OR $2 = ANY (j.exit_events))
 	ORDER BY e.id`

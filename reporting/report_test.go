@@ -24,7 +24,7 @@ type cohort struct {
 func (c cohort) enroll(user string, at time.Time) reporting.Enrollment {
 	c.t.Helper()
 	const q = `INSERT INTO enrollments (journey_id, user_id, workflow_id, holdout, enrolled_at)
-	VALUES ($1, $2, $3, $4, $5) RETURNING id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout`
+	VALUES ($1, $2, $3, $4, $5) RETURNING id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at`
 	var e reporting.Enrollment
 	holdout := reporting.InHoldout(c.j.ID, user, c.j.HoldoutPercent)
 	if err := c.s.DB().Get(&e, q, c.j.ID, user, "journey/"+c.j.ID+"/user/"+user, holdout, at); err != nil {

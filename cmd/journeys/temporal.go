@@ -75,7 +75,6 @@ func newJobs(c client.Client, store *reporting.Store) *activities.Jobs {
 	return &activities.Jobs{
 		Store:    store,
 		Enroller: &workflows.Enroller{Store: store, Temporal: c},
-		Temporal: c,
 		Limit:    xrate.NewLimiter(importRate, 100),
 		Workers:  16,
 	}

@@ -26,3 +26,9 @@ ALTER TABLE journey_events DROP CONSTRAINT journey_events_kind_check;
 ALTER TABLE journey_events ADD CONSTRAINT journey_events_kind_check CHECK (kind IN
 	('enrolled', 'sent', 'skipped', 'failed', 'converted', 'exited',
 	 'deferred', 'variant', 'profile_updated', 'event'));
+
+-- A run whose journey starts with a wait is started with that delay, so
+-- Temporal gives it its first task when its first step is due. Until then
+-- a plain signal does not wake it (a signal-with-start does): the service
+-- needs to know which runs are still in their start delay.
+ALTER TABLE enrollments ADD COLUMN first_step_at timestamptz;

@@ -98,14 +98,22 @@ func (j *Run) describe(now string) {
 	workflow.SetCurrentDetails(j.ctx, j.state.Details(now))
 }
 
+// errGone is why a run started by a wake-up signal ends: the enrollment's
+// own run had gone from Temporal.
+var errGone = temporal.NewNonRetryableApplicationError("the run had gone from Temporal when a signal came for it", "RunGone", nil)
+
 // Workflow is the shape of a journey type's workflow.
 type Workflow func(workflow.Context, Input) (Result, error)
 
 // FailOnError closes the enrollment as failed when a journey returns an
-// error, so that the reporting store never keeps a dead run active.
+// error, so that the reporting store never keeps a dead run active. A run
+// started by a wake-up signal (Input.Wake) fails at once, sending nothing.
 func FailOnError(run Workflow) Workflow {
 	return func(ctx workflow.Context, in Input) (Result, error) {
-		res, err := run(ctx, in)
+		res, err := Result{}, errGone
+		if !in.Wake {
+			res, err = run(ctx, in)
+		}
 		if err == nil || temporal.IsCanceledError(err) {
 			return res, err
 		}

@@ -100,6 +100,10 @@ type Input struct {
 	// Holdout puts the run in the journey's control group: it runs the
 	// waits but every send is skipped as "holdout".
 	Holdout bool
+	// Wake marks the input of the signal-with-start that wakes a run in its
+	// start delay. Temporal starts a run with it only when the enrollment's
+	// run is gone; that run closes the enrollment as failed at once.
+	Wake bool
 }
 
 // Result is how a run ended.
