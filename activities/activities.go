@@ -19,6 +19,7 @@ type Sender interface {
 type Store interface {
 	Journey(ctx context.Context, id string) (reporting.Journey, error)
 	User(ctx context.Context, id string) (reporting.User, error)
+	MergeUser(ctx context.Context, u reporting.User) error
 	Record(ctx context.Context, e reporting.Entry) error
 	EndEnrollment(ctx context.Context, id int64, status string, e reporting.Entry) error
 	ClaimDelivery(ctx context.Context, key string, enrollmentID int64, step int, channel string) (reporting.Delivery, error)

@@ -110,10 +110,8 @@ func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User
 	if err != nil {
 		return channels.Message{}, permanent(err)
 	}
-	code := OfferCode(a.OfferSecret, in.Offer.CodePrefix, in.WorkflowID, in.EnrollmentID)
-	r, err := render(t, TemplateData{User: attrs, Offer: TemplateOffer{
-		DiscountPercent: in.Offer.DiscountPercent, CashbackPercent: in.Offer.CashbackPercent, Code: code,
-	}})
+	offer, data := a.offer(in)
+	r, err := render(t, TemplateData{User: attrs, Offer: offer})
 	if err != nil {
 		// %v, not %w: the timeline shows the innermost error of a failure,
 		// and this one says it all in the words of the template.
@@ -137,8 +135,21 @@ func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User
 		Subject:        subject,
 		Body:           r.body,
 		HTML:           r.html,
-		Data:           map[string]string{"journey_id": in.JourneyID, "template": in.Template, "offer_code": code},
+		Data:           data,
 	}, nil
+}
+
+// offer returns the discount a message carries, as its template sees it,
+// and the data fields push and webhook messages carry: the discount code
+// only when the message carries an offer.
+func (a *Activities) offer(in SendInput) (TemplateOffer, map[string]string) {
+	data := map[string]string{"journey_id": in.JourneyID, "template": in.Template}
+	if in.Offer == nil {
+		return TemplateOffer{}, data
+	}
+	code := OfferCode(a.OfferSecret, in.Offer.CodePrefix, in.WorkflowID, in.EnrollmentID)
+	data["offer_code"] = code
+	return TemplateOffer{DiscountPercent: in.Offer.DiscountPercent, CashbackPercent: in.Offer.CashbackPercent, Code: code}, data
 }
 
 // permanent makes err a failure Temporal does not retry.

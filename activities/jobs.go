@@ -27,14 +27,11 @@ type JobStore interface {
 	FinishJob(ctx context.Context, jobID, status, errText string) error
 }
 
-// Enroller enrolls a user into a journey, idempotently.
+// Enroller enrolls users into journeys, idempotently, and signals their
+// runs.
 type Enroller interface {
 	EnrollUser(ctx context.Context, j reporting.Journey, userID, source string) (e reporting.Enrollment, created bool, err error)
-}
-
-// Signaler signals runs.
-type Signaler interface {
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	Signal(ctx context.Context, e reporting.Enrollment, name string, arg any) error
 }
 
 // Jobs holds what the background jobs over a journey's audience depend on:
@@ -42,7 +39,6 @@ type Signaler interface {
 type Jobs struct {
 	Store    JobStore
 	Enroller Enroller
-	Temporal Signaler
 	// Limit paces imports across the worker, so that a large audience does
 	// not crowd out due journeys; nil means no limit.
 	Limit *rate.Limiter
@@ -162,7 +158,7 @@ func (j *Jobs) BroadcastPage(ctx context.Context, in BroadcastInput) (BroadcastR
 	}
 	err = each(ctx, len(runs), max(j.Workers, 1), func(i int) error {
 		e := runs[i]
-		err := j.Temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, in.Signal, in.Arg)
+		err := j.Enroller.Signal(ctx, e, in.Signal, in.Arg)
 		var gone *serviceerror.NotFound
 		if errors.As(err, &gone) && in.EndIfGone {
 			return j.Store.RemoveEnrollment(ctx, e, "journey stopped")

@@ -12,11 +12,15 @@ type RecordInput struct {
 	EnrollmentID int64
 	JourneyID    string
 	UserID       string
-	Step         int
-	Kind         string
-	Channel      string
-	Template     string
-	Detail       string
+	// Step numbers the entry in the run's log; StepID names the journey's
+	// step it is about ("" for runs of the first kit, and for the run's
+	// start and end).
+	Step     int
+	StepID   string
+	Kind     string
+	Channel  string
+	Template string
+	Detail   string
 	// Version is the journey config version the run follows.
 	Version int
 	// Revenue is the goal's revenue, on conversions.
@@ -32,7 +36,7 @@ func (in RecordInput) entry() reporting.Entry {
 	}
 	return reporting.Entry{
 		EnrollmentID: in.EnrollmentID, JourneyID: in.JourneyID, UserID: in.UserID,
-		Step: in.Step, Kind: in.Kind, Channel: in.Channel, Template: in.Template,
+		Step: in.Step, StepID: in.StepID, Kind: in.Kind, Channel: in.Channel, Template: in.Template,
 		Detail: in.Detail, Version: in.Version, Revenue: in.Revenue, At: at.UTC(),
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"time"
 
 	"journeys/channels"
 	"journeys/reporting"
@@ -16,19 +17,32 @@ type SendInput struct {
 	JourneyID    string
 	UserID       string
 	WorkflowID   string
-	Step         int
-	Version      int
-	Channel      channels.Channel
+	// Step numbers the send in the run's log. StepID names it in the
+	// journey, and Visit counts how often the run reached it (a flow may
+	// loop); runs of the first kit have no StepID.
+	Step    int
+	StepID  string
+	Visit   int
+	Version int
+	Channel channels.Channel
 	// Fallback is the channel used when Channel is unavailable for the
 	// user (no contact, unsubscribed, dead push token); "" for none.
 	Fallback channels.Channel
 	Template string
-	// Offer is what the journey offers; the enrollment's discount code is
-	// derived from it here, so that the workflow never holds a secret.
-	Offer Offer
+	// Offer is the discount the message carries, nil for none; the
+	// enrollment's discount code is derived from it here, so that the
+	// workflow never holds a secret.
+	Offer *Offer
 	// Holdout marks a control-group run: the send is skipped for
 	// HoldoutReason, and the run keeps the journey's timing.
 	Holdout bool
+	// At is the run's time when it asked for the send: send windows and
+	// frequency caps are judged at it.
+	At time.Time
+	// SendWindow, when set, defers a send outside the user's waking hours.
+	SendWindow *reporting.SendWindow
+	// Transactional exempts the send from frequency caps.
+	Transactional bool
 }
 
 // HoldoutReason is the skip reason of every send of a control-group run.
@@ -42,7 +56,14 @@ const HoldoutReason = "holdout"
 // the workflow id. Whichever channel the send ends up on, the key is the
 // same: a step reaches the user once.
 func (in SendInput) IdempotencyKey() string {
-	return fmt.Sprintf("%s/%d/%d", in.WorkflowID, in.EnrollmentID, in.Step)
+	if in.StepID == "" {
+		return fmt.Sprintf("%s/%d/%d", in.WorkflowID, in.EnrollmentID, in.Step)
+	}
+	key := fmt.Sprintf("%s/%d/%s", in.WorkflowID, in.EnrollmentID, in.StepID)
+	if in.Visit > 1 {
+		key += fmt.Sprintf("#%d", in.Visit)
+	}
+	return key
 }
 
 // Send outcomes.
@@ -52,6 +73,9 @@ const (
 	// Held means the journey is paused: nothing was sent or recorded, and
 	// the run should try again once the journey resumes.
 	Held = "held"
+	// Deferred means the send window is closed for the user: the deferral
+	// is recorded, and the run should try again at Until.
+	Deferred = "deferred"
 )
 
 // SendResult tells what became of a send.
@@ -63,6 +87,8 @@ type SendResult struct {
 	// Channel is the channel the message went out on: the touch's, or its
 	// fallback.
 	Channel channels.Channel
+	// Until is when a deferred send may go.
+	Until time.Time
 	// Version and Config are the journey's current config, so that a run
 	// applies a change to the steps it has not reached.
 	Version int
@@ -106,7 +132,7 @@ func (a *Activities) Send(ctx context.Context, in SendInput) (SendResult, error)
 func (in SendInput) record() RecordInput {
 	return RecordInput{
 		EnrollmentID: in.EnrollmentID, JourneyID: in.JourneyID, UserID: in.UserID,
-		Step: in.Step, Channel: string(in.Channel), Template: in.Template, Version: in.Version,
+		Step: in.Step, StepID: in.StepID, Channel: string(in.Channel), Template: in.Template, Version: in.Version,
 	}
 }
 
@@ -123,6 +149,11 @@ func (a *Activities) send(ctx context.Context, in SendInput) (SendResult, error)
 	prior, err := a.Store.Delivery(ctx, key)
 	if err != nil && !errors.Is(err, reporting.ErrNotFound) {
 		return SendResult{}, err
+	}
+	if prior.Status != reporting.DeliverySent {
+		if until, ok := in.deferral(user); ok {
+			return a.postpone(ctx, rec, until)
+		}
 	}
 	channel, why := a.choose(user, in.Channel, in.Fallback)
 	if first := channels.Channel(prior.Channel); first != "" && first != channel {
@@ -161,6 +192,40 @@ func (a *Activities) send(ctx context.Context, in SendInput) (SendResult, error)
 		return SendResult{}, err
 	}
 	return SendResult{Outcome: Sent, Provider: d.Provider, Channel: channel}, nil
+}
+
+// SendWindowReason is the reason of a send the journey's send window
+// deferred.
+const SendWindowReason = "send_window"
+
+// deferral returns when a send outside the journey's send window may go,
+// judged in the user's time zone (UTC when the user has none or an unknown
+// one); ok is false when it may go now.
+func (in SendInput) deferral(u reporting.User) (until time.Time, ok bool) {
+	if in.SendWindow == nil {
+		return time.Time{}, false
+	}
+	at := in.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	loc, err := time.LoadLocation(u.Timezone)
+	if err != nil {
+		loc = time.UTC
+	}
+	next := in.SendWindow.Next(at, loc)
+	return next, next.After(at)
+}
+
+// postpone records that the send waits for the send window and tells the
+// run until when.
+func (a *Activities) postpone(ctx context.Context, rec RecordInput, until time.Time) (SendResult, error) {
+	rec.Kind = reporting.KindDeferred
+	rec.Detail = fmt.Sprintf("%s: until %s", SendWindowReason, until.UTC().Format(time.RFC3339))
+	if err := a.Record(ctx, rec); err != nil {
+		return SendResult{}, err
+	}
+	return SendResult{Outcome: Deferred, Reason: SendWindowReason, Until: until}, nil
 }
 
 func (a *Activities) skip(ctx context.Context, rec RecordInput, reason string) (SendResult, error) {

@@ -17,6 +17,7 @@ import (
 	"journeys/reporting"
 	"journeys/reporting/dbtest"
 	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // Compile-time checks that the providers are what the activities send
@@ -63,7 +64,7 @@ func enroll(t *testing.T, store *reporting.Store, journeyID, userID string) int6
 		ON CONFLICT DO NOTHING`, journeyID)
 	db.MustExec(`INSERT INTO enrollments (journey_id, user_id, workflow_id) VALUES ($1, $2, $3)
 		ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING`,
-		journeyID, userID, workflows.WorkflowID(journeyID, userID))
+		journeyID, userID, journey.WorkflowID(journeyID, userID))
 	var id int64
 	if err := db.Get(&id, `SELECT id FROM enrollments WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`, journeyID, userID); err != nil {
 		t.Fatal(err)
@@ -119,7 +120,7 @@ func runCart(t *testing.T, store activities.Store, enrollmentID int64, config st
 	env := suite.NewTestWorkflowEnvironment()
 	workflows.Register(env)
 	env.RegisterActivity(&activities.Activities{Store: store, Senders: map[channels.Channel]activities.Sender{channels.Webhook: hook}})
-	env.ExecuteWorkflow("CartAbandonment", workflows.Input{
+	env.ExecuteWorkflow("CartAbandonment", journey.Input{Kit: journey.Kit2,
 		JourneyID: "cart", JourneyName: "Cart", JourneyType: "cart_abandonment", UserID: "u1",
 		EnrollmentID: enrollmentID, EnrolledAt: env.Now(), GoalEvent: "purchase", Config: json.RawMessage(config),
 	})
@@ -166,8 +167,8 @@ func (s *sendEnv) send(u reporting.User, channel, fallback channels.Channel) (ac
 	id := enroll(s.t, s.store, "cart", u.ID)
 	s.step++
 	in := activities.SendInput{
-		EnrollmentID: id, JourneyID: "cart", UserID: u.ID, WorkflowID: workflows.WorkflowID("cart", u.ID),
-		Step: s.step, Channel: channel, Fallback: fallback, Template: "cart_offer", Offer: activities.DefaultOffer,
+		EnrollmentID: id, JourneyID: "cart", UserID: u.ID, WorkflowID: journey.WorkflowID("cart", u.ID),
+		Step: s.step, Channel: channel, Fallback: fallback, Template: "cart_offer", Offer: &activities.DefaultOffer,
 	}
 	var a *activities.Activities
 	val, err := s.env.ExecuteActivity(a.Send, in)
@@ -235,7 +236,7 @@ func TestSendRendersInUserLocale(t *testing.T) {
 		}
 	}
 	fa, de := box.sent[0], box.sent[1]
-	code := activities.OfferCode([]byte("k"), "CART", workflows.WorkflowID("cart", "fa"), 1)
+	code := activities.OfferCode([]byte("k"), "CART", journey.WorkflowID("cart", "fa"), 1)
 	if !strings.HasPrefix(fa.Body, "سارا عزیز، ") || !strings.Contains(fa.Body, "با کد "+code+"، 10 درصد تخفیف") {
 		t.Errorf("Persian body = %q, want it to greet سارا and offer 10%% with %s", fa.Body, code)
 	}

@@ -13,6 +13,7 @@ import (
 
 	"journeys/reporting"
 	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // enrollmentResponse is an enrollment as the API returns it.
@@ -189,8 +190,8 @@ func (s *Server) latestEnrollment(c echo.Context) (reporting.Enrollment, error) 
 // remove asks a run to end as removed and waits briefly for it to say so.
 // A run that is gone from Temporal is closed in the store directly.
 func (s *Server) remove(ctx context.Context, e reporting.Enrollment, reason string) error {
-	err := s.temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, workflows.ControlSignalName,
-		workflows.ControlSignal{Op: workflows.ControlRemove, Reason: reason})
+	err := s.enroller.Signal(ctx, e, journey.ControlSignalName,
+		journey.ControlSignal{Op: journey.ControlRemove, Reason: reason})
 	var gone *serviceerror.NotFound
 	if errors.As(err, &gone) {
 		return s.store.RemoveEnrollment(ctx, e, reason)

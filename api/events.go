@@ -14,7 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"journeys/reporting"
-	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // eventRequest is one user event as the app sends it.
@@ -162,14 +162,14 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 	res := eventResult{EventID: stored.EventID, Duplicate: !inserted, Entries: []entryResult{}}
 	var props map[string]any
 	_ = json.Unmarshal(stored.Properties, &props)
-	signal := workflows.EventSignal{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}
+	signal := journey.Event{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}
 
 	runs, err := s.store.ActiveEnrollmentsForEvent(ctx, stored.UserID, stored.Name)
 	if err != nil {
 		return eventResult{}, err
 	}
 	for _, e := range runs {
-		err := s.temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, workflows.EventSignalName, signal)
+		err := s.enroller.Signal(ctx, e, journey.EventSignalName, signal)
 		var gone *serviceerror.NotFound
 		if errors.As(err, &gone) {
 			continue // the run closed meanwhile
@@ -207,7 +207,7 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 
 // enter enrolls the event's user into journey j, which ev is the entry
 // event of, and records the outcome.
-func (s *Server) enter(ctx context.Context, j reporting.Journey, ev reporting.Event, signal workflows.EventSignal) (entryResult, error) {
+func (s *Server) enter(ctx context.Context, j reporting.Journey, ev reporting.Event, signal journey.Event) (entryResult, error) {
 	r := entryResult{JourneyID: j.ID}
 	e, err := s.enroller.Enroll(ctx, j, ev.UserID, "event:"+ev.EventID, &signal)
 	if r.Outcome, r.Reason, err = reporting.EnrollOutcome(e.Created, err); err != nil {

@@ -16,6 +16,7 @@ import (
 
 	"journeys/reporting"
 	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // maxImport bounds an uploaded audience file.
@@ -48,7 +49,7 @@ func (s *Server) createImport(c echo.Context) error {
 	}
 	opts := client.StartWorkflowOptions{
 		ID:            workflows.JobWorkflowID(job.ID),
-		TaskQueue:     workflows.TaskQueue,
+		TaskQueue:     journey.TaskQueue,
 		StaticSummary: fmt.Sprintf("import %d users into %s", job.Total, j.Name),
 	}
 	in := workflows.ImportInput{JobID: job.ID, JourneyID: j.ID, PageSize: importPageSize}
@@ -172,13 +173,13 @@ func (s *Server) startBroadcast(c echo.Context, j reporting.Journey, kind string
 	if err != nil {
 		return reporting.Job{}, err
 	}
-	control := workflows.ControlSignal{Op: workflows.ControlResume}
+	control := journey.ControlSignal{Op: journey.ControlResume}
 	if kind == reporting.JobStop {
-		control = workflows.ControlSignal{Op: workflows.ControlRemove, Reason: "journey stopped"}
+		control = journey.ControlSignal{Op: journey.ControlRemove, Reason: "journey stopped"}
 	}
 	opts := client.StartWorkflowOptions{
 		ID:            workflows.JobWorkflowID(job.ID),
-		TaskQueue:     workflows.TaskQueue,
+		TaskQueue:     journey.TaskQueue,
 		StaticSummary: fmt.Sprintf("%s %d runs of %s", kind, total, j.Name),
 	}
 	in := workflows.BroadcastInput{JobID: job.ID, JourneyID: j.ID, Control: control}

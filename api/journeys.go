@@ -16,6 +16,7 @@ import (
 
 	"journeys/reporting"
 	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // journeyRequest is the body of POST /v1/journeys.
@@ -127,7 +128,7 @@ func (s *Server) createJourney(c echo.Context) error {
 // defaults.
 func journeyConfig(typ workflows.Type, raw json.RawMessage) (json.RawMessage, error) {
 	config, err := typ.Config(raw)
-	var cfgErr *workflows.ConfigError
+	var cfgErr *journey.ConfigError
 	if errors.As(err, &cfgErr) {
 		return nil, Errorf(CodeInvalid, "%s", cfgErr.Error())
 	}

@@ -32,9 +32,12 @@ type Enrollment struct {
 	// Holdout puts the run in the journey's control group: it waits but
 	// receives nothing. See InHoldout.
 	Holdout bool `db:"holdout" json:"holdout"`
+	// FirstStepAt is when Temporal gives a run whose journey starts with a
+	// wait its first task; before then only a signal-with-start wakes it.
+	FirstStepAt *time.Time `db:"first_step_at" json:"-"`
 }
 
-const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout`
+const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at`
 
 // Claim asks for a user's enrollment in a journey.
 type Claim struct {
@@ -44,6 +47,9 @@ type Claim struct {
 	// Source says where the enrollment came from: api, event:<id> or
 	// import:<job id>.
 	Source string
+	// Detail is what the log's enrolled entry says, such as the event that
+	// entered the user.
+	Detail string
 }
 
 // NotEligibleError is a claim the journey's re-entry rule refuses.
@@ -87,15 +93,23 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	SELECT EXISTS (SELECT 1 FROM enrollments
 	WHERE journey_id = $1 AND user_id = $2
 	  AND ($3 = 'never' OR ($4::bigint > 0 AND ended_at > now() - $4::bigint * interval '1 microsecond')))`
+	// The enrollment and the first line of its log are one statement, so
+	// that a run's timeline never lacks its start.
 	const insert = `
-	INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout)
-	SELECT $1, $2, $3, $4, $7
-	WHERE NOT EXISTS (SELECT 1 FROM enrollments
-		WHERE journey_id = $1 AND user_id = $2
-		  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
-	  AND EXISTS (SELECT 1 FROM journeys WHERE id = $1 AND status = 'active')
-	ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING
-	RETURNING ` + enrollmentColumns
+	WITH e AS (
+		INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout)
+		SELECT $1, $2, $3, $4, $7
+		WHERE NOT EXISTS (SELECT 1 FROM enrollments
+			WHERE journey_id = $1 AND user_id = $2
+			  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
+		  AND EXISTS (SELECT 1 FROM journeys WHERE id = $1 AND status = 'active')
+		ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING
+		RETURNING ` + enrollmentColumns + `
+	), logged AS (
+		INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, kind, detail, version, at)
+		SELECT id, journey_id, user_id, 0, 'enrolled', $8, $9, enrolled_at FROM e
+	)
+	SELECT ` + enrollmentColumns + ` FROM e`
 	const active = `SELECT ` + enrollmentColumns + ` FROM enrollments
 	WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`
 
@@ -105,7 +119,7 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	// The active row that blocked the insert can end before we read it;
 	// then the next insert goes through.
 	for range 3 {
-		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout)
+		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout, c.Detail, max(j.Version, 1))
 		if err == nil {
 			return e, true, nil
 		}
@@ -168,10 +182,11 @@ func (s *Store) PreviousRun(ctx context.Context, e Enrollment) (string, error) {
 	return run, nil
 }
 
-// SetEnrollmentRun stores the Temporal run id of an enrollment, once.
-func (s *Store) SetEnrollmentRun(ctx context.Context, id int64, runID string) error {
-	const q = `UPDATE enrollments SET run_id = $2 WHERE id = $1 AND run_id = ''`
-	if _, err := s.db.ExecContext(ctx, q, id, runID); err != nil {
+// SetEnrollmentRun stores the Temporal run id of an enrollment, once, and
+// when its first step is due if Temporal delayed the run's start.
+func (s *Store) SetEnrollmentRun(ctx context.Context, id int64, runID string, firstStepAt *time.Time) error {
+	const q = `UPDATE enrollments SET run_id = $2, first_step_at = $3 WHERE id = $1 AND run_id = ''`
+	if _, err := s.db.ExecContext(ctx, q, id, runID, firstStepAt); err != nil {
 		return fmt.Errorf("set enrollment run: %w", err)
 	}
 	return nil
@@ -192,7 +207,7 @@ func (s *Store) LatestEnrollment(ctx context.Context, journeyID, userID string) 
 // journeys whose goal or one of whose exit events is the named event.
 func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, userID, event string) ([]Enrollment, error) {
 	const q = `
-	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at, e.source, e.holdout
+	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at, e.source, e.holdout, e.first_step_at
 	FROM enrollments e JOIN journeys j ON j.id = e.journey_id
 	WHERE e.user_id = $1 AND e.status = 'active' AND (j.goal_event = $2 OR $2 = ANY (j.exit_events))
 	ORDER BY e.id`

@@ -16,6 +16,14 @@ const (
 	KindFailed    = "failed"
 	KindConverted = "converted"
 	KindExited    = "exited"
+	// KindDeferred is a send the journey's send window put off.
+	KindDeferred = "deferred"
+	// KindVariant is the arm of a variant the run was assigned.
+	KindVariant = "variant"
+	// KindProfileUpdated is a step that set attributes on the profile.
+	KindProfileUpdated = "profile_updated"
+	// KindEvent is an event the run waited for: received, or timed out.
+	KindEvent = "event"
 )
 
 // Entry is one line of a run's story in the reporting log.
@@ -24,10 +32,13 @@ type Entry struct {
 	JourneyID    string `db:"journey_id" json:"-"`
 	UserID       string `db:"user_id" json:"-"`
 	Step         int    `db:"step" json:"step"`
-	Kind         string `db:"kind" json:"kind"`
-	Channel      string `db:"channel" json:"channel,omitempty"`
-	Template     string `db:"template" json:"template,omitempty"`
-	Detail       string `db:"detail" json:"detail,omitempty"`
+	// StepID names the journey's step the entry is about; empty for the
+	// run's start and end, and for runs of the first kit.
+	StepID   string `db:"step_id" json:"step_id,omitempty"`
+	Kind     string `db:"kind" json:"kind"`
+	Channel  string `db:"channel" json:"channel,omitempty"`
+	Template string `db:"template" json:"template,omitempty"`
+	Detail   string `db:"detail" json:"detail,omitempty"`
 	// Version is the journey config version the step ran under.
 	Version int `db:"version" json:"version"`
 	// Revenue is the goal event's revenue, on conversions that carry one.
@@ -43,11 +54,11 @@ func (s *Store) Record(ctx context.Context, e Entry) error {
 
 func record(ctx context.Context, db sqlx.ExtContext, e Entry) error {
 	const q = `
-	INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, kind, channel, template, detail, version, revenue, at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)
+	INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
 	ON CONFLICT (enrollment_id, step, kind) DO NOTHING`
 	version := max(e.Version, 1)
-	_, err := db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.Kind, e.Channel, e.Template, e.Detail, version, e.Revenue, e.At)
+	_, err := db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.StepID, e.Kind, e.Channel, e.Template, e.Detail, version, e.Revenue, e.At)
 	if err != nil {
 		return fmt.Errorf("record %s: %w", e.Kind, err)
 	}
@@ -57,7 +68,7 @@ func record(ctx context.Context, db sqlx.ExtContext, e Entry) error {
 // Timeline returns the log of one enrollment in the order it happened.
 func (s *Store) Timeline(ctx context.Context, enrollmentID int64) ([]Entry, error) {
 	const q = `
-	SELECT enrollment_id, journey_id, user_id, step, kind, channel, template, detail, version, revenue, at
+	SELECT enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at
 	FROM journey_events WHERE enrollment_id = $1 ORDER BY at, id`
 	es := []Entry{}
 	if err := s.db.SelectContext(ctx, &es, q, enrollmentID); err != nil {

@@ -23,12 +23,11 @@ type cohort struct {
 // enroll enrolls user at the given time and returns the enrollment.
 func (c cohort) enroll(user string, at time.Time) reporting.Enrollment {
 	c.t.Helper()
-	ctx := context.Background()
-	e, _, err := c.s.ClaimEnrollment(ctx, reporting.Claim{Journey: c.j, UserID: user, WorkflowID: "journey/" + c.j.ID + "/user/" + user})
-	if err != nil {
-		c.t.Fatal(err)
-	}
-	if _, err := c.s.DB().Exec(`UPDATE enrollments SET enrolled_at = $2 WHERE id = $1`, e.ID, at); err != nil {
+	const q = `INSERT INTO enrollments (journey_id, user_id, workflow_id, holdout, enrolled_at)
+	VALUES ($1, $2, $3, $4, $5) RETURNING id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at`
+	var e reporting.Enrollment
+	holdout := reporting.InHoldout(c.j.ID, user, c.j.HoldoutPercent)
+	if err := c.s.DB().Get(&e, q, c.j.ID, user, "journey/"+c.j.ID+"/user/"+user, holdout, at); err != nil {
 		c.t.Fatal(err)
 	}
 	c.record(e, reporting.Entry{Kind: reporting.KindEnrolled, At: at})

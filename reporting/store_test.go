@@ -107,8 +107,9 @@ func TestRecordAndDeliveryAreIdempotent(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if len(tl) != 1 {
-		t.Errorf("timeline has %d entries, want 1", len(tl))
+	// The claim logged the enrollment; the three records, one send.
+	if len(tl) != 2 || tl[0].Kind != reporting.KindEnrolled || tl[1].Kind != reporting.KindSent {
+		t.Errorf("timeline = %+v, want enrolled then one sent", tl)
 	}
 
 	d, err := s.ClaimDelivery(ctx, "k", e.ID, 1, "push")
@@ -171,5 +172,30 @@ func TestClaimRefusedOncePaused(t *testing.T) {
 	var notActive *reporting.NotActiveError
 	if !errors.As(err, &notActive) || notActive.Status != reporting.JourneyPaused {
 		t.Errorf("claim on a journey paused since it was read: %v, want NotActiveError(paused)", err)
+	}
+}
+
+// TestClaimLogsEnrollment checks that a claim writes the run's first log
+// line with the enrollment, and that the report's rollup counts it.
+func TestClaimLogsEnrollment(t *testing.T) {
+	s, _ := dbtest.New(t)
+	j := newJourney(t, s, "cart")
+	ctx := context.Background()
+	c := claim(j, "u1")
+	c.Detail = "entered on add_to_cart (event e1)"
+	e, created, err := s.ClaimEnrollment(ctx, c)
+	if err != nil || !created {
+		t.Fatalf("claim = %v, %v", created, err)
+	}
+	if _, again, err := s.ClaimEnrollment(ctx, c); err != nil || again {
+		t.Fatalf("second claim created = %v, %v; want the same enrollment", again, err)
+	}
+	tl, err := s.Timeline(ctx, e.ID)
+	if err != nil || len(tl) != 1 || tl[0].Kind != reporting.KindEnrolled || tl[0].Detail != c.Detail || !tl[0].At.Equal(e.EnrolledAt) {
+		t.Fatalf("timeline = %+v, %v; want one enrolled entry at the enrollment", tl, err)
+	}
+	r, err := s.Report(ctx, j, e.EnrolledAt, e.EnrolledAt)
+	if err != nil || r.Enrolled != 1 || r.Active != 1 {
+		t.Errorf("report = enrolled %d, active %d, %v; want 1 and 1", r.Enrolled, r.Active, err)
 	}
 }

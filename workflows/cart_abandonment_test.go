@@ -1,324 +1,193 @@
-package workflows
+package workflows_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
-	"sync"
+	"slices"
 	"testing"
 	"time"
 
-	"go.temporal.io/sdk/testsuite"
-
-	"journeys/activities"
 	"journeys/channels"
 	"journeys/reporting"
+	"journeys/workflows"
+	"journeys/workflows/journey"
+	"journeys/workflows/journey/kittest"
 )
 
-// memStore is an in-memory reporting store for workflow tests.
-type memStore struct {
-	mu         sync.Mutex
-	users      map[string]reporting.User
-	entries    []reporting.Entry
-	deliveries map[string]reporting.Delivery
-	ended      map[int64]string
-	// JourneyFn, when set, returns the journey as the send activity sees it.
-	JourneyFn func() reporting.Journey
-}
+const day = 24 * time.Hour
 
-func newMemStore(users ...reporting.User) *memStore {
-	s := &memStore{users: map[string]reporting.User{}, deliveries: map[string]reporting.Delivery{}, ended: map[int64]string{}}
-	for _, u := range users {
-		s.users[u.ID] = u
-	}
-	return s
-}
+var sara = reporting.User{ID: "u1", Email: "u1@example.com", Phone: "+989120000001", PushToken: "tok-1",
+	Attributes: json.RawMessage(`{"first_name":"Sara"}`)}
 
-func (s *memStore) Journey(_ context.Context, id string) (reporting.Journey, error) {
-	if s.JourneyFn != nil {
-		return s.JourneyFn(), nil
-	}
-	return reporting.Journey{ID: id, Status: reporting.JourneyActive, Version: 1}, nil
-}
-
-func (s *memStore) User(_ context.Context, id string) (reporting.User, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	u, ok := s.users[id]
-	if !ok {
-		return reporting.User{}, reporting.ErrNotFound
-	}
-	return u, nil
-}
-
-func (s *memStore) Record(_ context.Context, e reporting.Entry) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	for _, old := range s.entries {
-		if old.EnrollmentID == e.EnrollmentID && old.Step == e.Step && old.Kind == e.Kind {
-			return nil
-		}
-	}
-	s.entries = append(s.entries, e)
-	return nil
-}
-
-func (s *memStore) EndEnrollment(ctx context.Context, id int64, status string, e reporting.Entry) error {
-	s.mu.Lock()
-	if _, ok := s.ended[id]; !ok {
-		s.ended[id] = status
-	}
-	s.mu.Unlock()
-	return s.Record(ctx, e)
-}
-
-func (s *memStore) ClaimDelivery(_ context.Context, key string, _ int64, _ int, channel string) (reporting.Delivery, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.deliveries[key]
-	if !ok {
-		d = reporting.Delivery{Key: key, Status: reporting.DeliverySending, Channel: channel}
-	}
-	d.Attempts++
-	s.deliveries[key] = d
-	return d, nil
-}
-
-func (s *memStore) MarkDelivered(_ context.Context, key, provider, id string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d := s.deliveries[key]
-	d.Status, d.Provider, d.ProviderID = reporting.DeliverySent, provider, id
-	s.deliveries[key] = d
-	return nil
-}
-
-func (s *memStore) Delivery(_ context.Context, key string) (reporting.Delivery, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	d, ok := s.deliveries[key]
-	if !ok {
-		return reporting.Delivery{}, reporting.ErrNotFound
-	}
-	return d, nil
-}
-
-// Template returns the same English template for every id.
-func (s *memStore) Template(_ context.Context, id string, _ []string) (reporting.Template, error) {
-	return reporting.Template{ID: id, Locale: "en", Title: "Offer", Body: "{{.User.first_name}}: {{.Offer.DiscountPercent}}% off with {{.Offer.Code}}"}, nil
-}
-
-func (s *memStore) InvalidatePushToken(_ context.Context, userID, token string) error {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if u := s.users[userID]; u.PushToken == token {
-		now := time.Now()
-		u.PushTokenInvalidAt = &now
-		s.users[userID] = u
-	}
-	return nil
-}
-
-// kinds returns the kinds of the logged entries, in order.
-func (s *memStore) kinds() []string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	var out []string
-	for _, e := range s.entries {
-		out = append(out, e.Kind)
-	}
-	return out
-}
-
-// outbox is a sender that keeps what it is asked to deliver.
-type outbox struct {
-	mu     sync.Mutex
-	sent   []channels.Message
-	SendFn func(channels.Message) error
-}
-
-func (o *outbox) Send(_ context.Context, m channels.Message) (channels.Receipt, error) {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	if o.SendFn != nil {
-		if err := o.SendFn(m); err != nil {
-			return channels.Receipt{}, err
-		}
-	}
-	o.sent = append(o.sent, m)
-	return channels.Receipt{Provider: "outbox", ID: m.IdempotencyKey}, nil
-}
-
-func (o *outbox) channels() []channels.Channel {
-	o.mu.Lock()
-	defer o.mu.Unlock()
-	var out []channels.Channel
-	for _, m := range o.sent {
-		out = append(out, m.Channel)
-	}
-	return out
-}
-
-var fullContact = reporting.User{ID: "u1", Email: "u1@example.com", Phone: "+989120000001", PushToken: "tok-1", Attributes: json.RawMessage(`{"first_name":"Sara"}`)}
-
-// at is something that happens to a run after a delay.
-type at struct {
-	after time.Duration
-	do    func(env *testsuite.TestWorkflowEnvironment)
-}
-
-// signal returns an at that sends a user event.
-func signal(after time.Duration, id, name string, props map[string]any) at {
-	return at{after, func(env *testsuite.TestWorkflowEnvironment) {
-		env.SignalWorkflow(EventSignalName, EventSignal{EventID: id, Name: name, OccurredAt: env.Now(), Properties: props})
-	}}
-}
-
-// cartInput is the input of a cart-abandonment run for u1 with the default
-// plan.
-func cartInput() Input {
-	return Input{
-		JourneyID: "cart", JourneyName: "Cart", JourneyType: "cart_abandonment", UserID: "u1",
-		EnrollmentID: 7, GoalEvent: "purchase", Version: 1,
-	}
-}
-
-// execute runs a cart-abandonment journey with real activities over an
-// in-memory store, with the given events along the way, and returns how it
-// ended and how long it took.
-func execute(t *testing.T, store *memStore, box *outbox, in Input, events ...at) (Result, time.Duration) {
-	t.Helper()
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	Register(env)
-	senders := map[channels.Channel]activities.Sender{}
-	for _, c := range channels.All {
-		senders[c] = box
-	}
-	env.RegisterActivity(&activities.Activities{Store: store, Senders: senders})
-
-	start := env.Now()
-	if in.EnrolledAt.IsZero() {
-		in.EnrolledAt = start
-	}
-	for _, e := range events {
-		env.RegisterDelayedCallback(func() { e.do(env) }, e.after)
-	}
-	env.ExecuteWorkflow("CartAbandonment", in)
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("workflow did not complete")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("workflow error: %v", err)
-	}
-	var res Result
-	if err := env.GetWorkflowResult(&res); err != nil {
-		t.Fatal(err)
-	}
-	return res, env.Now().Sub(start)
-}
-
-// run executes the default plan; purchaseAfter < 0 means the user never
-// buys. The purchase is signalled twice and must count once.
-func run(t *testing.T, store *memStore, box *outbox, purchaseAfter time.Duration) (Result, time.Duration) {
-	t.Helper()
-	var events []at
-	if purchaseAfter >= 0 {
-		events = append(events, signal(purchaseAfter, "e-purchase", "purchase", nil), signal(purchaseAfter, "e-purchase", "purchase", nil))
-	}
-	return execute(t, store, box, cartInput(), events...)
+// cart is a cart-abandonment run of sara with the default plan.
+func cart(script ...kittest.At) kittest.Journey {
+	return kittest.Journey{Type: "cart_abandonment", Profile: sara, Script: script}
 }
 
 func TestCartAbandonment(t *testing.T) {
-	const day = 24 * time.Hour
+	// The purchase comes twice with the same id and counts once.
+	purchase := func(after time.Duration) []kittest.At {
+		ev := journey.Event{EventID: "p1", Name: "purchase"}
+		return []kittest.At{kittest.Signal(after, ev), kittest.Signal(after, ev)}
+	}
 	tests := []struct {
-		name          string
-		purchaseAfter time.Duration
-		wantStatus    string
-		wantSent      []channels.Channel
-		wantKinds     []string
+		name       string
+		script     []kittest.At
+		wantStatus string
+		wantStory  []string
 	}{
-		{"purchase before the first touch", 3 * time.Hour, "converted", nil,
+		{"purchase before the first touch", purchase(3 * time.Hour), "converted",
 			[]string{"enrolled", "converted"}},
-		{"purchase after the first touch", day + 2*time.Hour, "converted", []channels.Channel{"push"},
-			[]string{"enrolled", "sent", "converted"}},
-		{"purchase after the last touch", 3*day + time.Hour, "converted", []channels.Channel{"push", "email", "sms"},
-			[]string{"enrolled", "sent", "sent", "sent", "converted"}},
-		{"never", -1, "exited", []channels.Channel{"push", "email", "sms"},
-			[]string{"enrolled", "sent", "sent", "sent", "exited"}},
+		{"purchase after the first touch", purchase(day + 2*time.Hour), "converted",
+			[]string{"enrolled", "sent:push", "converted:push"}},
+		{"purchase after the last touch", purchase(3*day + time.Hour), "converted",
+			[]string{"enrolled", "sent:push", "sent:email", "sent:sms", "converted:sms"}},
+		{"never", nil, "exited",
+			[]string{"enrolled", "sent:push", "sent:email", "sent:sms", "exited"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			store, box := newMemStore(fullContact), &outbox{}
-			res, elapsed := run(t, store, box, tt.purchaseAfter)
-			if res.Status != tt.wantStatus {
-				t.Errorf("status = %q, want %q", res.Status, tt.wantStatus)
+			out := cart(tt.script...).Run(t)
+			if out.Result.Status != tt.wantStatus {
+				t.Errorf("status = %q, want %q", out.Result.Status, tt.wantStatus)
 			}
-			if got := box.channels(); !equal(got, tt.wantSent) {
-				t.Errorf("sent on %v, want %v", got, tt.wantSent)
+			if got := out.Store.Story(); !slices.Equal(got, tt.wantStory) {
+				t.Errorf("story = %v, want %v", got, tt.wantStory)
 			}
-			if got := store.kinds(); !equal(got, tt.wantKinds) {
-				t.Errorf("log = %v, want %v", got, tt.wantKinds)
-			}
-			if got := store.ended[7]; got != tt.wantStatus {
+			if got := out.Store.Ended(kittest.EnrollmentID); got != tt.wantStatus {
 				t.Errorf("enrollment ended as %q, want %q", got, tt.wantStatus)
 			}
-			if tt.purchaseAfter < 0 && (elapsed < 4*day || elapsed > 4*day+20*time.Minute) {
-				t.Errorf("exited after %s, want 4 days plus jitter", elapsed)
+			if tt.script == nil && (out.Elapsed < 4*day || out.Elapsed > 4*day+20*time.Minute) {
+				t.Errorf("exited after %s, want 4 days plus jitter", out.Elapsed)
 			}
 		})
 	}
 }
 
 func TestCartAbandonmentSkipsMissingContact(t *testing.T) {
-	noEmail := fullContact
-	noEmail.Email = ""
-	store, box := newMemStore(noEmail), &outbox{}
+	j := cart()
+	j.Profile.Email = ""
 
-	res, _ := run(t, store, box, -1)
+	out := j.Run(t)
 
-	if res.Status != "exited" {
-		t.Errorf("status = %q, want exited", res.Status)
-	}
-	if got, want := box.channels(), []channels.Channel{"push", "sms"}; !equal(got, want) {
+	if got, want := out.Outbox.Channels(), []channels.Channel{"push", "sms"}; !slices.Equal(got, want) {
 		t.Errorf("sent on %v, want %v", got, want)
 	}
-	if got, want := store.kinds(), []string{"enrolled", "sent", "skipped", "sent", "exited"}; !equal(got, want) {
-		t.Errorf("log = %v, want %v", got, want)
+	if got, want := out.Store.Story(), []string{"enrolled", "sent:push", "skipped:email", "sent:sms", "exited"}; !slices.Equal(got, want) {
+		t.Errorf("story = %v, want %v", got, want)
 	}
-	if got := store.entries[2].Detail; got != "no email contact" {
+	if got := out.Store.Entries()[2].Detail; got != "no email contact" {
 		t.Errorf("skip reason = %q, want %q", got, "no email contact")
 	}
 }
 
-func TestCartAbandonmentRecordsRefusedSend(t *testing.T) {
-	store := newMemStore(fullContact)
-	box := &outbox{SendFn: refusePush}
-
-	res, _ := run(t, store, box, -1)
-
-	if res.Status != "exited" {
-		t.Errorf("status = %q, want exited", res.Status)
+// refusePush refuses every push as FCM refuses a dead token.
+func refusePush(m channels.Message) error {
+	if m.Channel == channels.Push {
+		return &channels.PermanentError{Provider: "fcm", Reason: "UNREGISTERED", InvalidContact: true}
 	}
-	if got, want := store.kinds(), []string{"enrolled", "failed", "sent", "sent", "exited"}; !equal(got, want) {
-		t.Errorf("log = %v, want %v", got, want)
+	return nil
+}
+
+func TestCartAbandonmentRecordsRefusedSend(t *testing.T) {
+	j := cart()
+	j.Outbox = &kittest.Outbox{SendFn: refusePush}
+
+	out := j.Run(t)
+
+	if out.Result.Status != "exited" {
+		t.Errorf("status = %q, want exited", out.Result.Status)
+	}
+	if got, want := out.Store.Story(), []string{"enrolled", "failed:push", "sent:email", "sent:sms", "exited"}; !slices.Equal(got, want) {
+		t.Errorf("story = %v, want %v", got, want)
 	}
 }
 
 func TestCartAbandonmentRetriesTransientFailure(t *testing.T) {
-	store := newMemStore(fullContact)
 	calls := 0
-	box := &outbox{SendFn: func(m channels.Message) error {
+	j := cart()
+	j.Outbox = &kittest.Outbox{SendFn: func(m channels.Message) error {
 		if calls++; calls == 1 {
 			return &channels.TemporaryError{Provider: "fcm", Reason: "503"}
 		}
 		return nil
 	}}
 
-	run(t, store, box, -1)
+	out := j.Run(t)
 
-	if got, want := box.channels(), []channels.Channel{"push", "email", "sms"}; !equal(got, want) {
+	if got, want := out.Outbox.Channels(), []channels.Channel{"push", "email", "sms"}; !slices.Equal(got, want) {
 		t.Errorf("sent on %v, want %v", got, want)
+	}
+}
+
+func TestCartAbandonmentFallsBack(t *testing.T) {
+	j := cart()
+	j.Profile.PushToken = ""
+	j.Config = `{"touches":[{"after":"1h","channel":"push","template":"cart_offer","fallback":"sms"}],"final_wait":"1h"}`
+
+	out := j.Run(t)
+
+	if got, want := out.Outbox.Channels(), []channels.Channel{"sms"}; !slices.Equal(got, want) {
+		t.Errorf("sent on %v, want %v", got, want)
+	}
+	if sent := out.Store.Entries()[1]; sent.Kind != "sent" || sent.Channel != "sms" || sent.StepID != "push" ||
+		sent.Detail != "outbox, instead of push: no push contact" {
+		t.Errorf("logged %+v, want the push step sent on sms instead", sent)
+	}
+}
+
+func TestCartAbandonmentSkipsDeadPushToken(t *testing.T) {
+	j := cart()
+	j.Outbox = &kittest.Outbox{SendFn: refusePush}
+	j.Config = `{"touches":[
+		{"after":"1h","channel":"push","template":"cart_offer"},
+		{"after":"1h","channel":"push","template":"cart_offer","fallback":"webhook"},
+		{"after":"1h","channel":"push","template":"cart_offer"}],"final_wait":"1h"}`
+
+	out := j.Run(t)
+
+	// Three touches on one channel get ids push, push-2 and push-3.
+	if got, want := out.Store.Story(), []string{"enrolled", "failed:push", "sent:push-2", "skipped:push-3", "exited"}; !slices.Equal(got, want) {
+		t.Fatalf("story = %v, want %v", got, want)
+	}
+	if got := out.Store.Entries()[2].Channel; got != "webhook" {
+		t.Errorf("second touch went out on %q, want the webhook fallback", got)
+	}
+	if got := out.Store.Entries()[3].Detail; got != "push token invalid" {
+		t.Errorf("skip reason = %q, want %q", got, "push token invalid")
+	}
+}
+
+func TestCartAbandonmentOffersOneCode(t *testing.T) {
+	j := cart()
+	j.Config = `{"offer":{"discount_percent":15,"code_prefix":"BACK"}}`
+
+	out := j.Run(t)
+
+	sent := out.Outbox.Messages()
+	if len(sent) != 3 {
+		t.Fatalf("sent %d messages, want 3", len(sent))
+	}
+	code := sent[0].Data["offer_code"]
+	if len(code) != len("BACK-")+8 || code[:5] != "BACK-" {
+		t.Errorf("code = %q, want BACK- and 8 characters", code)
+	}
+	for _, m := range sent {
+		if want := "Sara: 15% off with " + code; m.Body != want {
+			t.Errorf("%s body = %q, want %q", m.Channel, m.Body, want)
+		}
+	}
+}
+
+func TestCartAbandonmentTouchWithoutOffer(t *testing.T) {
+	j := cart()
+	j.Config = `{"touches":[{"after":"1h","channel":"push","template":"reminder","offer":false}],"final_wait":"1h"}`
+
+	out := j.Run(t)
+
+	m := out.Outbox.Messages()
+	if len(m) != 1 || m[0].Data["offer_code"] != "" || m[0].Body != "Sara: 0% off with " {
+		t.Errorf("messages = %+v, want one without a code", m)
 	}
 }
 
@@ -329,7 +198,9 @@ func TestCartAbandonmentConfig(t *testing.T) {
 	}{
 		{`{}`, ""},
 		{`{"touches":[{"after":"2s","channel":"push","template":"cart_offer"}],"final_wait":"1s"}`, ""},
+		{`{"touches":[{"after":"0s","channel":"push","template":"cart_offer"}]}`, ""},
 		{`{"touches":[{"after":"tomorrow","channel":"push","template":"t"}]}`, "touches[0].after"},
+		{`{"touches":[{"after":"-1h","channel":"push","template":"t"}]}`, "touches[0].after"},
 		{`{"touches":[{"after":"1h","channel":"fax","template":"t"}]}`, "touches[0].channel"},
 		{`{"touches":[{"after":"1h","channel":"push"}]}`, "touches[0].template"},
 		{`{"touches":[]}`, "touches"},
@@ -346,11 +217,17 @@ func TestCartAbandonmentConfig(t *testing.T) {
 		{`{"offer":{"discount_percent":"ten"}}`, "offer.discount_percent"},
 		{`{"touches":[{"after":"1h","channel":"push","template":"t","fallback":"push"}]}`, "touches[0].fallback"},
 		{`{"touches":[{"after":"1h","channel":"push","template":"t","fallback":"fax"}]}`, "touches[0].fallback"},
+		{`{"touches":[{"id":"Push 1","after":"1h","channel":"push","template":"t"}]}`, "touches[0].id"},
+		{`{"touches":[{"id":"a","after":"1h","channel":"push","template":"t"},{"id":"a","after":"1h","channel":"sms","template":"t"}]}`, "touches[1].id"},
+		{`{"touches":[{"after":"1h","channel":"push","template":"t","offer":{"discount_percent":101}}]}`, "touches[0].offer.discount_percent"},
+		{`{"touches":[{"after":"1h","channel":"push","template":"t","condition":"user.attributes.tier =="}]}`, "touches[0].condition"},
+		{`{"touches":[{"after":"1h","channel":"push","template":"t","condition":"user.id"}]}`, ""},
+		{`{"touches":[{"after":"1h","channel":"push","template":"t","condition":"1 + 2"}]}`, "touches[0].condition"},
 	}
-	typ, _ := Lookup("cart_abandonment")
+	typ, _ := workflows.Lookup("cart_abandonment")
 	for _, tt := range tests {
 		_, err := typ.Config(json.RawMessage(tt.config))
-		var cerr *ConfigError
+		var cerr *journey.ConfigError
 		switch {
 		case tt.wantField == "" && err != nil:
 			t.Errorf("%s: unexpected error %v", tt.config, err)
@@ -363,32 +240,17 @@ func TestCartAbandonmentConfig(t *testing.T) {
 }
 
 func TestCartAbandonmentDefaults(t *testing.T) {
-	typ, _ := Lookup("cart_abandonment")
+	typ, _ := workflows.Lookup("cart_abandonment")
 	raw, err := typ.Config(nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := `{"touches":[{"after":"24h","channel":"push","template":"cart_offer"},{"after":"24h","channel":"email","template":"cart_offer"},{"after":"24h","channel":"sms","template":"cart_final_offer"}],"final_wait":"24h","offer":{"discount_percent":10,"cashback_percent":5,"code_prefix":"CART"}}`
+	want := `{"touches":[{"after":"24h","id":"push","channel":"push","template":"cart_offer","offer":true},{"after":"24h","id":"email","channel":"email","template":"cart_offer","offer":true},{"after":"24h","id":"sms","channel":"sms","template":"cart_final_offer","offer":true}],"final_wait":"24h","offer":{"discount_percent":10,"cashback_percent":5,"code_prefix":"CART"}}`
 	if string(raw) != want {
 		t.Errorf("defaults = %s\nwant %s", raw, want)
 	}
-}
-
-func equal[T comparable](a, b []T) bool {
-	if len(a) != len(b) {
-		return false
+	plan := typ.Plan(raw)
+	if plan.FirstWait != day || !slices.Equal(plan.Templates, []string{"cart_final_offer", "cart_offer"}) || len(plan.Events) != 0 {
+		t.Errorf("plan = %+v, want a first wait of a day and the two cart templates", plan)
 	}
-	for i := range a {
-		if a[i] != b[i] {
-			return false
-		}
-	}
-	return true
-}
-
-// last returns the last logged entry.
-func (s *memStore) last() reporting.Entry {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.entries[len(s.entries)-1]
 }

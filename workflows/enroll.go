@@ -7,22 +7,26 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
 	"journeys/reporting"
+	"journeys/workflows/journey"
+	"journeys/workflows/kitv1"
 )
 
-// Starter is the part of the Temporal client that starts runs.
+// Starter is the part of the Temporal client that starts and signals runs.
 type Starter interface {
 	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
 	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any, options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
+	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
 }
 
 // EnrollStore is the part of the reporting store enrolling uses.
 type EnrollStore interface {
 	ClaimEnrollment(ctx context.Context, c reporting.Claim) (reporting.Enrollment, bool, error)
-	SetEnrollmentRun(ctx context.Context, id int64, runID string) error
+	SetEnrollmentRun(ctx context.Context, id int64, runID string, firstStepAt *time.Time) error
 	PreviousRun(ctx context.Context, e reporting.Enrollment) (string, error)
 }
 
@@ -50,22 +54,26 @@ type Enrollment struct {
 // repeated calls all return the same run. An entry event comes along as
 // trigger and reaches a new run with its start (signal-with-start).
 // Refusals are *reporting.NotActiveError and *reporting.NotEligibleError.
-func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *EventSignal) (Enrollment, error) {
+func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *journey.Event) (Enrollment, error) {
 	if j.Status != reporting.JourneyActive {
 		return Enrollment{}, &reporting.NotActiveError{JourneyID: j.ID, Status: j.Status}
 	}
+	var detail string
+	if trigger != nil {
+		detail = fmt.Sprintf("entered on %s (event %s)", trigger.Name, trigger.EventID)
+	}
 	e, created, err := en.Store.ClaimEnrollment(ctx, reporting.Claim{
-		Journey: j, UserID: userID, WorkflowID: WorkflowID(j.ID, userID), Source: source,
+		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(j.ID, userID), Source: source, Detail: detail,
 	})
 	if err != nil {
 		return Enrollment{}, err
 	}
 	if e.RunID == "" {
 		// A claim whose start failed is started by whoever comes next.
-		if e.RunID, err = en.start(ctx, j, e, trigger); err != nil {
+		if e.RunID, e.FirstStepAt, err = en.start(ctx, j, e, trigger); err != nil {
 			return Enrollment{}, err
 		}
-		if err := en.Store.SetEnrollmentRun(ctx, e.ID, e.RunID); err != nil {
+		if err := en.Store.SetEnrollmentRun(ctx, e.ID, e.RunID, e.FirstStepAt); err != nil {
 			return Enrollment{}, err
 		}
 	}
@@ -76,17 +84,20 @@ func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, sou
 // support staff reading the run in the Temporal UI.
 const memoEnrollment = "enrollment_id"
 
-// start starts the run of enrollment e and returns its run id. Every call
-// for the same enrollment gets the same run. The user's previous run of the
-// journey, when it has ended in Postgres but is still closing in Temporal,
-// would be returned as the existing run: that one is waited for instead.
-func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.Enrollment, trigger *EventSignal) (string, error) {
+// start starts the run of enrollment e and returns its run id and, when
+// Temporal holds its first task until its first step, when that is. Every
+// call for the same enrollment gets the same run. The user's previous run
+// of the journey, when it has ended in Postgres but is still closing in
+// Temporal, would be returned as the existing run: that one is waited for
+// instead.
+func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.Enrollment, trigger *journey.Event) (string, *time.Time, error) {
 	typ, ok := Lookup(j.Type)
 	if !ok {
-		return "", fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
+		return "", nil, fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
 	}
 	window, _ := time.ParseDuration(j.ConversionWindow)
-	in := Input{
+	in := journey.Input{
+		Kit:       journey.Kit2,
 		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
 		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
 		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
@@ -94,33 +105,70 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       e.WorkflowID,
-		TaskQueue:                TaskQueue,
+		TaskQueue:                journey.TaskQueue,
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_ALLOW_DUPLICATE,
-		TypedSearchAttributes:    StartAttributes(in),
+		TypedSearchAttributes:    journey.StartAttributes(in),
 		Memo:                     map[string]any{memoEnrollment: e.ID},
 		StaticSummary:            fmt.Sprintf("%s · user %s", j.Name, e.UserID),
+		// A run whose journey starts with a wait needs no task before its
+		// first step is due: Temporal holds the first one until then.
+		StartDelay: journey.FirstWait(in, typ.Plan(j.Config).FirstWait),
+	}
+	var firstStepAt *time.Time
+	if opts.StartDelay > 0 {
+		at := e.EnrolledAt.Add(opts.StartDelay)
+		firstStepAt = &at
 	}
 	previous, err := en.Store.PreviousRun(ctx, e)
 	if err != nil {
-		return "", err
+		return "", nil, err
 	}
 	for range 3 {
 		var run client.WorkflowRun
 		if trigger != nil {
-			run, err = en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, EventSignalName, *trigger, opts, typ.Name, in)
+			run, err = en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, journey.EventSignalName, *trigger, opts, typ.Workflow, in)
 		} else {
-			run, err = en.Temporal.ExecuteWorkflow(ctx, opts, typ.Name, in)
+			run, err = en.Temporal.ExecuteWorkflow(ctx, opts, typ.Workflow, in)
 		}
 		if err != nil {
-			return "", fmt.Errorf("start workflow: %w", err)
+			return "", nil, fmt.Errorf("start workflow: %w", err)
 		}
 		if previous == "" || run.GetRunID() != previous {
-			return run.GetRunID(), nil
+			return run.GetRunID(), firstStepAt, nil
 		}
 		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
 		_ = en.Temporal.GetWorkflow(wait, e.WorkflowID, previous).Get(wait, nil)
 		cancel()
 	}
-	return "", ErrPreviousRunOpen
+	return "", nil, ErrPreviousRunOpen
+}
+
+// Signal brings a signal to the run of enrollment e. A run still in its
+// start delay (its first step not due yet) does not wake on a plain signal,
+// so it gets a signal-with-start, which reaches the running run and ends
+// the delay; a run that has closed is *serviceerror.NotFound either way.
+func (en *Enroller) Signal(ctx context.Context, e reporting.Enrollment, name string, arg any) error {
+	if e.FirstStepAt == nil || !time.Now().Before(*e.FirstStepAt) {
+		return en.Temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, name, arg)
+	}
+	opts := client.StartWorkflowOptions{
+		ID:        e.WorkflowID,
+		TaskQueue: journey.TaskQueue,
+		// The run is open; should it have closed, it is not started again.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
+		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
+	}
+	in := journey.Input{Kit: journey.Kit2, JourneyID: e.JourneyID, UserID: e.UserID, EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, Wake: true}
+	run, err := en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, name, arg, opts, kitv1.Workflow, in)
+	var started *serviceerror.WorkflowExecutionAlreadyStarted
+	switch {
+	case errors.As(err, &started):
+		return serviceerror.NewNotFound("the run has closed")
+	case err != nil:
+		return err
+	case run.GetRunID() != e.RunID:
+		return serviceerror.NewNotFound("the run has closed; the user has another")
+	}
+	return nil
 }

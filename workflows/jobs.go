@@ -10,6 +10,7 @@ import (
 
 	"journeys/activities"
 	"journeys/reporting"
+	"journeys/workflows/journey"
 )
 
 // jobs calls the background job activities through a nil pointer.
@@ -68,7 +69,7 @@ func ImportAudience(ctx workflow.Context, in ImportInput) error {
 type BroadcastInput struct {
 	JobID     string
 	JourneyID string
-	Control   ControlSignal
+	Control   journey.ControlSignal
 	// After is the enrollment id the broadcast has reached.
 	After int64
 }
@@ -82,7 +83,7 @@ func Broadcast(ctx workflow.Context, in BroadcastInput) error {
 		var page activities.BroadcastResult
 		err := workflow.ExecuteActivity(ctx, jobs.BroadcastPage, activities.BroadcastInput{
 			JobID: in.JobID, JourneyID: in.JourneyID, After: in.After, Limit: 200,
-			Signal: ControlSignalName, Arg: in.Control, EndIfGone: in.Control.Op == ControlRemove,
+			Signal: journey.ControlSignalName, Arg: in.Control, EndIfGone: in.Control.Op == journey.ControlRemove,
 		}).Get(ctx, &page)
 		if err != nil {
 			return finishJob(ctx, in.JobID, err)
@@ -108,9 +109,13 @@ func jobOptions(summary string) workflow.ActivityOptions {
 func finishJob(ctx workflow.Context, jobID string, err error) error {
 	in := activities.FinishJobInput{JobID: jobID, Status: reporting.JobCompleted}
 	if err != nil {
-		in.Status, in.Error = reporting.JobFailed, cause(err)
+		in.Status, in.Error = reporting.JobFailed, journey.Cause(err)
 	}
-	ctx = workflow.WithActivityOptions(ctx, recordOptions("job "+in.Status))
+	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
+		StartToCloseTimeout: 10 * time.Second,
+		Summary:             "record job " + in.Status,
+		RetryPolicy:         &temporal.RetryPolicy{MaximumInterval: time.Minute},
+	})
 	if ferr := workflow.ExecuteActivity(ctx, jobs.FinishJob, in).Get(ctx, nil); ferr != nil {
 		return ferr
 	}

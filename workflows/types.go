@@ -1,54 +1,140 @@
+// Package workflows holds the journey types, one per file, each written on
+// the journey kit (workflows/journey), and the background jobs over a
+// journey's audience. Everything here is workflow code: deterministic,
+// with every side effect in an activity.
 package workflows
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
-	"fmt"
+	"reflect"
+	"slices"
 	"sort"
-	"strings"
+	"time"
 
 	"go.temporal.io/sdk/workflow"
+
+	"journeys/workflows/journey"
+	"journeys/workflows/kitv1"
 )
 
-// Config is what a journey type's config does besides holding the plan:
-// fill in what the marketer left out, then say whether it can run.
-type Config interface {
-	Defaults()
-	Validate() error
+// Type is a journey type: the workflow that runs it, how it reads its
+// config, and what the service around the run needs to know of a config.
+type Type struct {
+	// Name is the type's name in the API, such as cart_abandonment.
+	Name string
+	// Workflow is the workflow type registered with Temporal.
+	Workflow string
+	// Description says what the type is for, for the panel.
+	Description string
+	// Config validates a config, fills in its defaults and returns it as
+	// runs receive it. Errors are *journey.ConfigError naming the field.
+	Config func(raw json.RawMessage) (json.RawMessage, error)
+	// Plan reads what a valid config asks of the service.
+	Plan func(raw json.RawMessage) Plan
+	run  journey.Workflow
 }
 
-// Type is a journey type: the workflow that runs it and how it reads its
-// config.
-type Type struct {
-	// Name is the workflow type name registered with Temporal.
-	Name string
-	// Config validates a config, fills in its defaults and returns it as
-	// runs receive it. Errors are *ConfigError naming the field.
-	Config func(raw json.RawMessage) (json.RawMessage, error)
-	run    func(workflow.Context, Input) (Result, error)
+// Plan is what a journey config asks of the service around its runs.
+type Plan struct {
+	// Events are the events its runs wait for besides the goal and exit
+	// events: routing brings them only to journeys that listen.
+	Events []string
+	// Templates are the templates it sends, which must exist.
+	Templates []string
+	// FirstWait is how long a run waits before its first step; Temporal
+	// holds the run's first task that long.
+	FirstWait time.Duration
+}
+
+// Listener is a config whose runs wait for events besides the goal and
+// exit events.
+type Listener interface {
+	Events() []string
+}
+
+// Waiter is a config whose runs start with a wait.
+type Waiter interface {
+	FirstWait() time.Duration
 }
 
 // types maps the type names the API accepts to journey types.
-var types = map[string]Type{
-	"cart_abandonment": newType[CartAbandonmentConfig]("CartAbandonment", CartAbandonment),
+var types = byName(
+	newType[CartAbandonmentConfig]("cart_abandonment", "CartAbandonment",
+		"Wins back a user who left items in the cart: touches after waits, each racing a purchase.", CartAbandonment),
+)
+
+func byName(ts ...Type) map[string]Type {
+	out := make(map[string]Type, len(ts))
+	for _, t := range ts {
+		out[t.Name] = t
+	}
+	return out
 }
 
-func newType[C any, P interface {
-	*C
-	Config
-}](name string, run func(workflow.Context, Input) (Result, error)) Type {
+// newType describes a journey type written on the kit, whose config is a C.
+func newType[C any, P journey.ConfigPtr[C]](name, workflowName, description string, run journey.Workflow) Type {
 	return Type{
-		Name: name,
+		Name: name, Workflow: workflowName, Description: description,
 		Config: func(raw json.RawMessage) (json.RawMessage, error) {
-			c, err := parseConfig[C, P](raw)
+			c, err := journey.ParseConfig[C, P](raw)
 			if err != nil {
 				return nil, err
 			}
 			return json.Marshal(c)
 		},
+		Plan: func(raw json.RawMessage) Plan {
+			c, err := journey.ParseConfig[C, P](raw)
+			if err != nil {
+				return Plan{}
+			}
+			var p Plan
+			if l, ok := any(&c).(Listener); ok {
+				p.Events = l.Events()
+			}
+			if w, ok := any(&c).(Waiter); ok {
+				p.FirstWait = w.FirstWait()
+			}
+			p.Templates = templates(reflect.ValueOf(c))
+			return p
+		},
 		run: run,
 	}
+}
+
+// templates lists the templates of every journey.Message in v, sorted and
+// each once.
+func templates(v reflect.Value) []string {
+	var out []string
+	var walk func(v reflect.Value)
+	walk = func(v reflect.Value) {
+		switch v.Kind() {
+		case reflect.Pointer, reflect.Interface:
+			if !v.IsNil() {
+				walk(v.Elem())
+			}
+		case reflect.Slice, reflect.Array:
+			for i := range v.Len() {
+				walk(v.Index(i))
+			}
+		case reflect.Map:
+			for _, k := range v.MapKeys() {
+				walk(v.MapIndex(k))
+			}
+		case reflect.Struct:
+			if m, ok := v.Interface().(journey.Message); ok && m.Template != "" {
+				out = append(out, m.Template)
+				return
+			}
+			for i := range v.NumField() {
+				if v.Type().Field(i).IsExported() {
+					walk(v.Field(i))
+				}
+			}
+		}
+	}
+	walk(v)
+	slices.Sort(out)
+	return slices.Compact(out)
 }
 
 // Lookup returns the journey type with the given name.
@@ -74,52 +160,26 @@ type Registry interface {
 }
 
 // Register registers every journey type's workflow, and the background
-// jobs' workflows, on r.
+// jobs' workflows, on r. Runs started on the first kit go on running on it.
 func Register(r Registry) {
 	for _, t := range types {
-		r.RegisterWorkflowWithOptions(failOnError(t.run), workflow.RegisterOptions{Name: t.Name})
+		run := journey.FailOnError(t.run)
+		if t.Workflow == kitv1.Workflow {
+			run = onKitOf(run)
+		}
+		r.RegisterWorkflowWithOptions(run, workflow.RegisterOptions{Name: t.Workflow})
 	}
 	r.RegisterWorkflowWithOptions(ImportAudience, workflow.RegisterOptions{Name: "ImportAudience"})
 	r.RegisterWorkflowWithOptions(Broadcast, workflow.RegisterOptions{Name: "Broadcast"})
 }
 
-// parseConfig decodes raw into a C, fills defaults and validates it.
-func parseConfig[C any, P interface {
-	*C
-	Config
-}](raw json.RawMessage) (C, error) {
-	var c C
-	if len(bytes.TrimSpace(raw)) > 0 && string(bytes.TrimSpace(raw)) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return c, decodeError(err)
+// onKitOf runs a cart-abandonment run on the kit it started with: runs
+// started before the journey kit gained step ids stay on the first kit.
+func onKitOf(run journey.Workflow) journey.Workflow {
+	return func(ctx workflow.Context, in journey.Input) (journey.Result, error) {
+		if in.Kit < journey.Kit2 {
+			return kitv1.Run(ctx, in)
 		}
+		return run(ctx, in)
 	}
-	P(&c).Defaults()
-	return c, P(&c).Validate()
-}
-
-// decodeError turns a JSON decoding error into a ConfigError naming the field.
-func decodeError(err error) error {
-	var typeErr *json.UnmarshalTypeError
-	if errors.As(err, &typeErr) {
-		return &ConfigError{Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not %s", kind(typeErr.Type.Kind().String()), typeErr.Value)}
-	}
-	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return &ConfigError{Field: strings.Trim(name, `"`), Message: "is not a setting of this journey type"}
-	}
-	return &ConfigError{Field: "", Message: "is not valid JSON: " + err.Error()}
-}
-
-func kind(k string) string {
-	switch k {
-	case "slice":
-		return "a list"
-	case "struct", "map":
-		return "an object"
-	case "int", "int64", "float64":
-		return "a number"
-	}
-	return "a " + k
 }

@@ -25,7 +25,7 @@ import (
 	sqliteschema "go.temporal.io/server/schema/sqlite"
 	"go.temporal.io/server/temporal"
 
-	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // devTemporal is a single-process Temporal server persisting to a SQLite
@@ -60,7 +60,7 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 			return nil, fmt.Errorf("set up temporal schema: %w", err)
 		}
 	}
-	ns, err := sqliteschema.NewNamespaceConfig("active", namespace, false, workflows.SearchAttributes())
+	ns, err := sqliteschema.NewNamespaceConfig("active", namespace, false, journey.SearchAttributes())
 	if err != nil {
 		return nil, fmt.Errorf("namespace config: %w", err)
 	}

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
@@ -174,6 +175,29 @@ func (s *stack) waitFor(journeyID, userID string, done func(enrollment) bool) en
 
 func ended(e enrollment) bool { return e.Status != "active" }
 
+// historyEvents is how many history events a cart-abandonment run takes:
+// converted right after enrolling ("early"), and three touches then an
+// exit ("never"): a started run, a timer per wait, a workflow task per
+// wake-up and an activity per send, plus the journey's bookkeeping (a
+// local-activity marker to close the enrollment, a search-attribute upsert
+// per step and at the end). The first wait costs nothing: Temporal serves it
+// as the run's start delay.
+var historyEvents = map[string]int{"early": 8, "never": 43}
+
+// historyLength counts the events in a run's history.
+func (s *stack) historyLength(workflowID, runID string) int {
+	s.t.Helper()
+	n := 0
+	it := s.temporal.GetWorkflowHistory(context.Background(), workflowID, runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+	for it.HasNext() {
+		if _, err := it.Next(); err != nil {
+			s.t.Fatal(err)
+		}
+		n++
+	}
+	return n
+}
+
 func TestCartAbandonmentEndToEnd(t *testing.T) {
 	s := startStack(t)
 	s.mustCall("POST", "/v1/journeys", map[string]any{
@@ -231,7 +255,14 @@ func TestCartAbandonmentEndToEnd(t *testing.T) {
 		if e.Status != want[u].status || fmt.Sprint(e.story()) != fmt.Sprint(want[u].story) {
 			t.Errorf("%s: %s %v, want %s %v", u, e.Status, e.story(), want[u].status, want[u].story)
 		}
-		s.recordHistory("cart_abandonment_"+u, e.WorkflowID, e.RunID)
+		s.recordHistory("cart_abandonment_kit2_"+u, e.WorkflowID, e.RunID)
+		// What a run costs Temporal: a change that adds events to these
+		// runs must say why here.
+		if want, ok := historyEvents[u]; ok {
+			if got := s.historyLength(e.WorkflowID, e.RunID); got != want {
+				t.Errorf("%s's run has %d history events, want %d", u, got, want)
+			}
+		}
 	}
 
 	var report reporting.Report

@@ -12,7 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
 
-	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // BenchmarkEnroll compares enrolling an audience through an import job
@@ -70,12 +70,12 @@ func BenchmarkEnroll(b *testing.B) {
 				sem <- struct{}{}
 				wg.Go(func() {
 					defer func() { <-sem }()
-					in := workflows.Input{JourneyID: fmt.Sprintf("direct%d", i), UserID: fmt.Sprintf("bulk-%05d", u)}
+					in := journey.Input{JourneyID: fmt.Sprintf("direct%d", i), UserID: fmt.Sprintf("bulk-%05d", u)}
 					// A task queue no worker polls: this measures the starts alone.
 					_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-						ID:                    workflows.WorkflowID(in.JourneyID, in.UserID),
+						ID:                    journey.WorkflowID(in.JourneyID, in.UserID),
 						TaskQueue:             "bench-direct",
-						TypedSearchAttributes: workflows.StartAttributes(in),
+						TypedSearchAttributes: journey.StartAttributes(in),
 					}, "CartAbandonment", in)
 					if err != nil {
 						b.Error(err)

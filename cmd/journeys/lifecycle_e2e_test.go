@@ -250,3 +250,25 @@ func TestEventsBatch(t *testing.T) {
 		t.Errorf("u1 = %s, want converted by b2", e.Status)
 	}
 }
+
+// TestEventsReachRunsInTheirFirstWait checks that a run whose journey
+// starts with a day's wait, which Temporal holds until then, still takes a
+// purchase or a removal at once.
+func TestEventsReachRunsInTheirFirstWait(t *testing.T) {
+	s := startStack(t)
+	s.mustCall("POST", "/v1/journeys", longJourney("long", nil), 201, nil)
+	for _, u := range []string{"buyer", "leaver"} {
+		s.mustCall("POST", "/v1/journeys/long/enrollments", map[string]string{"user_id": u}, 202, nil)
+	}
+	if a := s.event("p1", "buyer", "purchase"); a.Signalled != 1 {
+		t.Errorf("purchase signalled %d runs, want 1", a.Signalled)
+	}
+	s.mustCall("DELETE", "/v1/journeys/long/enrollments/leaver", nil, 202, nil)
+
+	if e := s.waitFor("long", "buyer", ended); e.Status != "converted" || fmt.Sprint(e.story()) != "[enrolled converted]" {
+		t.Errorf("buyer: %s %v, want converted before any send", e.Status, e.story())
+	}
+	if e := s.waitFor("long", "leaver", ended); e.Status != "removed" {
+		t.Errorf("leaver: %s, want removed", e.Status)
+	}
+}

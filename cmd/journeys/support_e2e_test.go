@@ -11,7 +11,7 @@ import (
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
-	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // testUIURL is the Temporal UI address the test stack links runs to.
@@ -90,7 +90,7 @@ func TestSupportEndToEnd(t *testing.T) {
 	purchase("u2", "p-u2")
 	s.waitFor("cart", "u2", ended)
 
-	id := workflows.WorkflowID
+	id := journey.WorkflowID
 	s.listRuns(`UserId = "u42"`, id("cart", "u42"), id("browse", "u42"))
 	s.listRuns(`JourneyId = "cart" AND JourneyStep = "email"`, id("cart", "u42"), id("cart", "u2"))
 	s.listRuns(`JourneyId = "cart" AND JourneyStep = "email" AND JourneyStatus = "active"`, id("cart", "u42"))
@@ -102,11 +102,11 @@ func TestSupportEndToEnd(t *testing.T) {
 	// The run reads without the code: the state query, the summary and
 	// the current details say where it is and what it sent.
 	ctx := context.Background()
-	v, err := s.temporal.QueryWorkflow(ctx, id("cart", "u42"), "", workflows.StateQueryName)
+	v, err := s.temporal.QueryWorkflow(ctx, id("cart", "u42"), "", journey.StateQueryName)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var state workflows.State
+	var state journey.State
 	if err := v.Get(&state); err != nil {
 		t.Fatal(err)
 	}
@@ -121,7 +121,7 @@ func TestSupportEndToEnd(t *testing.T) {
 	if summary, _ := desc.GetStaticSummary(); summary != "Cart 10% · user u42" {
 		t.Errorf("summary = %q, want %q", summary, "Cart 10% · user u42")
 	}
-	if step, _ := desc.TypedSearchAttributes.GetKeyword(workflows.JourneyStepKey); step != "email" {
+	if step, _ := desc.TypedSearchAttributes.GetKeyword(journey.JourneyStepKey); step != "email" {
 		t.Errorf("JourneyStep = %q, want email", step)
 	}
 	v, err = s.temporal.QueryWorkflow(ctx, id("cart", "u42"), "", "__temporal_workflow_metadata")

@@ -15,6 +15,7 @@ import (
 	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows"
+	"journeys/workflows/journey"
 )
 
 // dialTemporal connects to the Temporal frontend, retrying while it starts.
@@ -45,7 +46,7 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 	if err != nil {
 		return fmt.Errorf("list search attributes: %w", err)
 	}
-	missing := workflows.SearchAttributes()
+	missing := journey.SearchAttributes()
 	for name := range missing {
 		if _, ok := have.GetCustomAttributes()[name]; ok {
 			delete(missing, name)
@@ -74,7 +75,6 @@ func newJobs(c client.Client, store *reporting.Store) *activities.Jobs {
 	return &activities.Jobs{
 		Store:    store,
 		Enroller: &workflows.Enroller{Store: store, Temporal: c},
-		Temporal: c,
 		Limit:    xrate.NewLimiter(importRate, 100),
 		Workers:  16,
 	}
@@ -97,7 +97,7 @@ func newWorker(c client.Client, acts *activities.Activities, jobs *activities.Jo
 }
 
 func newWorkerWith(c client.Client, acts *activities.Activities, jobs *activities.Jobs, opts worker.Options) worker.Worker {
-	w := worker.New(c, workflows.TaskQueue, opts)
+	w := worker.New(c, journey.TaskQueue, opts)
 	workflows.Register(w)
 	w.RegisterActivity(acts)
 	w.RegisterActivity(jobs)

@@ -1,8 +1,7 @@
-package workflows
+package journey
 
 import (
 	"encoding/json"
-	"fmt"
 	"strings"
 	"time"
 )
@@ -27,11 +26,11 @@ func (d Duration) IsSet() bool { return d.set }
 // MarshalJSON writes the duration as a string in its shortest form: "24h",
 // "1h30m", "90s".
 func (d Duration) MarshalJSON() ([]byte, error) {
-	return json.Marshal(short(d.Duration))
+	return json.Marshal(Short(d.Duration))
 }
 
-// short writes d as Go does, without the zero units: "24h", "1h30m", "90s".
-func short(d time.Duration) string {
+// Short writes d as Go does, without the zero units: "24h", "1h30m", "90s".
+func Short(d time.Duration) string {
 	s := d.String()
 	if strings.HasSuffix(s, "m0s") {
 		s = strings.TrimSuffix(s, "0s")
@@ -60,26 +59,32 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	return nil
 }
 
-// check reports a duration that did not parse or is not positive.
-func (d Duration) check(field string) error {
-	if d.invalid != "" {
-		return &ConfigError{Field: field, Message: fmt.Sprintf("%q is not a duration; write it like \"24h\" or \"90m\"", d.invalid)}
+// Check reports a duration that did not parse or is not positive.
+func (d Duration) Check(field string) error {
+	if err := d.parsed(field); err != nil {
+		return err
 	}
 	if d.Duration <= 0 {
-		return &ConfigError{Field: field, Message: "must be a positive duration such as \"24h\""}
+		return Errorf(field, "must be a positive duration such as \"24h\"")
 	}
 	return nil
 }
 
-// ConfigError is a journey config that cannot run, naming the field.
-type ConfigError struct {
-	Field   string
-	Message string
+// CheckWait reports a wait that did not parse or is negative; "0s" means
+// at once.
+func (d Duration) CheckWait(field string) error {
+	if err := d.parsed(field); err != nil {
+		return err
+	}
+	if d.Duration < 0 {
+		return Errorf(field, "must not be negative; write \"0s\" for at once or a wait such as \"24h\"")
+	}
+	return nil
 }
 
-func (e *ConfigError) Error() string {
-	if e.Field == "" {
-		return "config " + e.Message
+func (d Duration) parsed(field string) error {
+	if d.invalid != "" {
+		return Errorf(field, "%q is not a duration; write it like \"24h\" or \"90m\"", d.invalid)
 	}
-	return "config." + e.Field + ": " + e.Message
+	return nil
 }

@@ -1,9 +1,8 @@
-package workflows
+package kitv1
 
 import (
 	"encoding/json"
 	"fmt"
-	"hash/fnv"
 	"slices"
 	"time"
 
@@ -13,6 +12,7 @@ import (
 	"journeys/activities"
 	"journeys/channels"
 	"journeys/reporting"
+	"journeys/workflows/journey"
 )
 
 // a calls activities through a nil pointer: only the method names matter.
@@ -59,7 +59,7 @@ func Start[C any, P interface {
 	Config
 }](ctx workflow.Context, in Input) (*Journey, *C, error) {
 	cfg := new(C)
-	parsed, err := parseConfig[C, P](in.Config)
+	parsed, err := journey.ParseConfig[C, P](in.Config)
 	if err != nil {
 		return nil, cfg, temporal.NewNonRetryableApplicationError(err.Error(), "InvalidConfig", err)
 	}
@@ -72,7 +72,7 @@ func Start[C any, P interface {
 		state:   State{JourneyID: in.JourneyID, JourneyName: in.JourneyName, UserID: in.UserID, Holdout: in.Holdout, Status: reporting.StatusActive, StepName: StepEnrolled, Version: max(in.Version, 1), Sends: []SendState{}},
 	}
 	j.reload = func(raw json.RawMessage) error {
-		c, err := parseConfig[C, P](raw)
+		c, err := journey.ParseConfig[C, P](raw)
 		if err == nil {
 			*cfg = c
 		}
@@ -164,8 +164,8 @@ func (j *Journey) WaitForGoal(d time.Duration) bool {
 		return j.converted()
 	}
 	// The summary names the wait as planned; the timer adds the jitter.
-	summary := fmt.Sprintf("wait %s for %s", short(d), j.in.GoalEvent)
-	d += jitter(j.in, j.step, d)
+	summary := fmt.Sprintf("wait %s for %s", journey.Short(d), j.in.GoalEvent)
+	d += journey.Jitter(j.in.EnrollmentID, j.step, d)
 	until := workflow.Now(j.ctx).Add(d).UTC()
 	j.state.Waiting, j.state.WaitUntil = j.in.GoalEvent, &until
 	j.describe(fmt.Sprintf("waiting for %s until %s", j.in.GoalEvent, until.Format(time.RFC3339)))
@@ -186,17 +186,4 @@ func (j *Journey) WaitForConversion(d time.Duration) bool {
 		d = j.in.ConversionWindow
 	}
 	return j.WaitForGoal(d)
-}
-
-// jitter spreads timers that would otherwise fire at the same instant for a
-// whole audience: up to 1% of the wait, at most five minutes, derived from
-// the run and step so that replays see the same value.
-func jitter(in Input, step int, d time.Duration) time.Duration {
-	limit := min(d/100, 5*time.Minute)
-	if limit <= 0 {
-		return 0
-	}
-	h := fnv.New64a()
-	fmt.Fprintf(h, "%d/%d", in.EnrollmentID, step)
-	return time.Duration(h.Sum64() % uint64(limit))
 }

@@ -1,4 +1,4 @@
-package workflows
+package kitv1
 
 import (
 	"encoding/json"
@@ -25,7 +25,7 @@ type Touch struct {
 }
 
 func (t Touch) check(field string) error {
-	if err := t.After.check(field + ".after"); err != nil {
+	if err := t.After.Check(field + ".after"); err != nil {
 		return err
 	}
 	if !t.Channel.Valid() {
@@ -66,13 +66,14 @@ func (j *Journey) Send(t Touch, offer Offer) {
 			MaximumAttempts:    8,
 		},
 	})
-	sent := SendState{Step: j.step, Channel: channel, Template: template}
+	sent := SendState{Step: j.step, Channel: string(channel), Template: template}
+	values := offer.Values()
 	for recheck := 10 * time.Minute; ; recheck = min(2*recheck, 6*time.Hour) {
 		in := activities.SendInput{
 			EnrollmentID: j.in.EnrollmentID, JourneyID: j.in.JourneyID, UserID: j.in.UserID,
 			WorkflowID: workflow.GetInfo(j.ctx).WorkflowExecution.ID,
 			Step:       j.step, Version: j.version, Channel: channel, Template: template,
-			Fallback: t.Fallback, Offer: offer.values(), Holdout: j.in.Holdout,
+			Fallback: t.Fallback, Offer: &values, Holdout: j.in.Holdout,
 		}
 		var res activities.SendResult
 		if err := workflow.ExecuteActivity(ctx, a.Send, in).Get(ctx, &res); err != nil {
@@ -84,7 +85,7 @@ func (j *Journey) Send(t Touch, offer Offer) {
 		if res.Outcome != activities.Held {
 			sent.Outcome, sent.Reason = res.Outcome, res.Reason
 			if res.Channel != "" {
-				sent.Channel = res.Channel
+				sent.Channel = string(res.Channel)
 			}
 			break
 		}
@@ -93,7 +94,7 @@ func (j *Journey) Send(t Touch, offer Offer) {
 		}
 	}
 	if sent.Outcome == activities.Sent {
-		j.lastSend = &sendMark{step: j.step, channel: sent.Channel, at: workflow.Now(j.ctx)}
+		j.lastSend = &sendMark{step: j.step, channel: channels.Channel(sent.Channel), at: workflow.Now(j.ctx)}
 	}
 	j.state.Sends = append(j.state.Sends, sent)
 	j.describe(fmt.Sprintf("%s %s %s", sent.Outcome, sent.Channel, template))

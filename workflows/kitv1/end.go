@@ -1,4 +1,4 @@
-package workflows
+package kitv1
 
 import (
 	"encoding/json"
@@ -116,7 +116,7 @@ func (j *Journey) upsert(updates ...temporal.SearchAttributeUpdate) {
 
 // describe sets what the Temporal UI shows as the run's current details.
 func (j *Journey) describe(now string) {
-	workflow.SetCurrentDetails(j.ctx, j.state.details(now))
+	workflow.SetCurrentDetails(j.ctx, j.state.Details(now))
 }
 
 // failOnError closes the enrollment as failed when a journey returns an

@@ -1,7 +1,16 @@
-// Package workflows holds the journey types, one per file, and the kit they
-// are written on (kit.go): goal signal, timers raced against it, sends,
-// reporting and search attributes.
-package workflows
+// Package journey is the kit journey types are written on. A journey type
+// is a workflow that reads like the marketer's plan: wait for the goal,
+// send, wait for another event, branch on what is known about the user,
+// pick a sticky variant, update the profile, exit. Everything a marketer
+// does not see happens inside those calls: the goal and exit events,
+// removal, pauses, config changes, send windows, frequency caps, holdout,
+// exactly-once sends, the reporting log, search attributes and what the
+// Temporal UI shows.
+//
+// Every call returns at once when the run is ending (a goal, an exit event
+// or a removal reached it), so a journey type is straight-line code that
+// ends with Converted or Exit.
+package journey
 
 import (
 	"encoding/json"
@@ -9,7 +18,16 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
+
+	"journeys/reporting"
 )
+
+// Kit2 is the kit version of runs started on this kit. A run keeps the kit
+// it started with for life (Input.Kit), so a change to what the kit asks of
+// Temporal bumps the version and the previous kit stays until none of its
+// runs is open. Runs whose Input.Kit is below Kit2 run on the first kit
+// (workflows/kitv1).
+const Kit2 = 2
 
 // TaskQueue is the task queue journey workflows and activities run on.
 const TaskQueue = "journeys"
@@ -17,8 +35,10 @@ const TaskQueue = "journeys"
 // EventSignalName is the signal that brings a user's events to their runs.
 const EventSignalName = "event"
 
-// EventSignal is a user event delivered to a run.
-type EventSignal struct {
+// Event is a user event delivered to a run: its goal, an exit event, or an
+// event the journey waits for. The field names are the signal's wire
+// format, shared with runs of the first kit.
+type Event struct {
 	EventID    string
 	Name       string
 	OccurredAt time.Time
@@ -45,8 +65,11 @@ type ControlSignal struct {
 // StateQueryName is the query that returns a run's State.
 const StateQueryName = "state"
 
-// Input starts one run of a journey for one user.
+// Input starts one run of a journey for one user. The field names are the
+// wire format of runs in flight: add fields, never rename them.
 type Input struct {
+	// Kit is the kit version the run was started with (see Kit2).
+	Kit          int
 	JourneyID    string
 	JourneyName  string
 	JourneyType  string
@@ -56,18 +79,31 @@ type Input struct {
 	GoalEvent    string
 	// ExitEvents end the run with the event's name as the reason.
 	ExitEvents []string
+	// Match names the property of the entry event that correlates later
+	// events with this run (such as cart_id): a goal or awaited event counts
+	// only when its value of that property is MatchValue.
+	Match      string
+	MatchValue string
 	// ConversionWindow is how long after a send a goal counts as that
 	// send's conversion; zero attributes every goal to the last send.
 	ConversionWindow time.Duration
+	// SendWindow holds sends to the user's waking hours; nil sends any time.
+	SendWindow *reporting.SendWindow
+	// Transactional exempts the journey's sends from frequency caps.
+	Transactional bool
 	// Trigger is the event that enrolled the user, for event-triggered
 	// entries.
-	Trigger *EventSignal
+	Trigger *Event
 	// Version is the version of Config.
 	Version int
 	Config  json.RawMessage
 	// Holdout puts the run in the journey's control group: it runs the
 	// waits but every send is skipped as "holdout".
 	Holdout bool
+	// Wake marks the input of the signal-with-start that wakes a run in its
+	// start delay. Temporal starts a run with it only when the enrollment's
+	// run is gone; that run closes the enrollment as failed at once.
+	Wake bool
 }
 
 // Result is how a run ended.
@@ -85,21 +121,21 @@ func WorkflowID(journeyID, userID string) string {
 
 // Search attributes every run carries, so support staff can find it in the
 // Temporal UI. They hold ids only, never contact details. UserId,
-// JourneyId and JourneyType are set at start; JourneyStep says which touch
-// the run is at (see StepEnrolled); JourneyStatus is active until the run
-// ends, then converted, exited, removed or failed.
+// JourneyId and JourneyType are set at start; JourneyStep is the id of the
+// step the run reached last (StepEnrolled before the first); JourneyStatus
+// is active until the run ends, then converted, exited, removed or failed;
+// JourneyVariant lists the variants the run was assigned, as name=arm.
 var (
-	UserIDKey        = temporal.NewSearchAttributeKeyKeyword("UserId")
-	JourneyIDKey     = temporal.NewSearchAttributeKeyKeyword("JourneyId")
-	JourneyTypeKey   = temporal.NewSearchAttributeKeyKeyword("JourneyType")
-	JourneyStepKey   = temporal.NewSearchAttributeKeyKeyword("JourneyStep")
-	JourneyStatusKey = temporal.NewSearchAttributeKeyKeyword("JourneyStatus")
+	UserIDKey         = temporal.NewSearchAttributeKeyKeyword("UserId")
+	JourneyIDKey      = temporal.NewSearchAttributeKeyKeyword("JourneyId")
+	JourneyTypeKey    = temporal.NewSearchAttributeKeyKeyword("JourneyType")
+	JourneyStepKey    = temporal.NewSearchAttributeKeyKeyword("JourneyStep")
+	JourneyStatusKey  = temporal.NewSearchAttributeKeyKeyword("JourneyStatus")
+	JourneyVariantKey = temporal.NewSearchAttributeKeyKeywordList("JourneyVariant")
 )
 
 // StepEnrolled is the JourneyStep of a run that has not reached its first
-// touch. From then on JourneyStep is the channel of the touch the run
-// reached last: it stays while the run waits for the next touch, and after
-// the run ends, when JourneyStatus says how.
+// step.
 const StepEnrolled = "enrolled"
 
 // SearchAttributes lists the custom search attributes to register on the
@@ -109,6 +145,7 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 	for _, k := range []temporal.SearchAttributeKeyKeyword{UserIDKey, JourneyIDKey, JourneyTypeKey, JourneyStepKey, JourneyStatusKey} {
 		out[k.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
+	out[JourneyVariantKey.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST
 	return out
 }
 

@@ -1,0 +1,83 @@
+package journey
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+)
+
+// Config is what a journey type's config does besides holding the plan:
+// fill in what the marketer left out, then say whether it can run.
+type Config interface {
+	Defaults()
+	Validate() error
+}
+
+// ConfigPtr is a pointer to a config type C.
+type ConfigPtr[C any] interface {
+	*C
+	Config
+}
+
+// ParseConfig decodes raw into a C, fills its defaults and validates it.
+// Unknown settings are refused. Errors are *ConfigError naming the field.
+func ParseConfig[C any, P ConfigPtr[C]](raw json.RawMessage) (C, error) {
+	var c C
+	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && string(trimmed) != "null" {
+		dec := json.NewDecoder(bytes.NewReader(raw))
+		dec.DisallowUnknownFields()
+		if err := dec.Decode(&c); err != nil {
+			return c, decodeError(err)
+		}
+	}
+	P(&c).Defaults()
+	return c, P(&c).Validate()
+}
+
+// decodeError turns a JSON decoding error into a ConfigError naming the field.
+func decodeError(err error) error {
+	var typeErr *json.UnmarshalTypeError
+	if errors.As(err, &typeErr) {
+		return &ConfigError{Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not %s", kind(typeErr.Type.Kind().String()), typeErr.Value)}
+	}
+	var cfgErr *ConfigError
+	if errors.As(err, &cfgErr) {
+		return cfgErr
+	}
+	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
+		return &ConfigError{Field: strings.Trim(name, `"`), Message: "is not a setting of this journey type"}
+	}
+	return &ConfigError{Field: "", Message: "is not valid JSON: " + err.Error()}
+}
+
+func kind(k string) string {
+	switch k {
+	case "slice":
+		return "a list"
+	case "struct", "map":
+		return "an object"
+	case "int", "int64", "float64":
+		return "a number"
+	}
+	return "a " + k
+}
+
+// ConfigError is a journey config that cannot run, naming the field.
+type ConfigError struct {
+	Field   string
+	Message string
+}
+
+func (e *ConfigError) Error() string {
+	if e.Field == "" {
+		return "config " + e.Message
+	}
+	return "config." + e.Field + ": " + e.Message
+}
+
+// Errorf returns a *ConfigError for field with a formatted message.
+func Errorf(field, format string, args ...any) *ConfigError {
+	return &ConfigError{Field: field, Message: fmt.Sprintf(format, args...)}
+}
