@@ -10,7 +10,6 @@ import (
 	"time"
 
 	"journeys/reporting"
-	"journeys/reporting/dbtest"
 )
 
 // TestReportSurvivesAbsurdRevenue writes conversions with revenue no
@@ -18,15 +17,8 @@ import (
 // bounded it, and checks that the report and the summaries still compute,
 // with every revenue figure the exact sum saturated to a finite number.
 func TestReportSurvivesAbsurdRevenue(t *testing.T) {
-	s, _ := dbtest.New(t)
-	ctx := context.Background()
-	j, err := s.CreateJourney(ctx, reporting.Journey{
-		ID: "cart", Name: "Cart", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`), HoldoutPercent: 50,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cohort{t: t, s: s, j: j}
+	c := newCohort(t, 50)
+	s, j, ctx := c.s, c.j, context.Background()
 	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	tr, ctl := users("cart", 50, 4, false), users("cart", 50, 2, true)
 	convert := func(user string, step int, channel string, v float64) {
