@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Enrollment statuses.
@@ -213,6 +215,18 @@ func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, userID, event str
 	ORDER BY e.id`
 	es := []Enrollment{}
 	if err := s.db.SelectContext(ctx, &es, q, userID, event); err != nil {
+		return nil, fmt.Errorf("list active enrollments: %w", err)
+	}
+	return es, nil
+}
+
+// ActiveEnrollmentsByID returns those of the given enrollments that are
+// still active, in id order.
+func (s *Store) ActiveEnrollmentsByID(ctx context.Context, ids []int64) ([]Enrollment, error) {
+	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments
+	WHERE id = ANY($1) AND status = 'active' ORDER BY id`
+	es := []Enrollment{}
+	if err := s.db.SelectContext(ctx, &es, q, pq.Array(ids)); err != nil {
 		return nil, fmt.Errorf("list active enrollments: %w", err)
 	}
 	return es, nil

@@ -16,7 +16,7 @@ func TestEnrollmentEndsOnce(t *testing.T) {
 	s, j, ctx := c.s, c.j, context.Background()
 	now := time.Now().UTC()
 	e := c.enroll("u1", now)
-	c.enroll("u2", now)
+	other := c.enroll("u2", now)
 	c.end(e, reporting.StatusRemoved, reporting.Entry{Kind: reporting.KindExited, Detail: "terminated: cleanup", At: now})
 	c.end(e, reporting.StatusFailed, reporting.Entry{Kind: reporting.KindFailed, Detail: "timed out", At: now})
 
@@ -40,5 +40,13 @@ func TestEnrollmentEndsOnce(t *testing.T) {
 	}
 	if r.Removed != 1 || r.Failed != 0 || r.Active != 1 {
 		t.Errorf("report = removed %d, failed %d, active %d; want 1, 0, 1", r.Removed, r.Failed, r.Active)
+	}
+
+	active, err := s.ActiveEnrollmentsByID(ctx, []int64{e.ID, other.ID, other.ID + 100})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(active) != 1 || active[0].ID != other.ID {
+		t.Errorf("active of %d, %d and a missing id = %+v, want only %d", e.ID, other.ID, active, other.ID)
 	}
 }
