@@ -34,11 +34,14 @@ type Enroller interface {
 	Signal(ctx context.Context, e reporting.Enrollment, name string, arg any) error
 }
 
-// Jobs holds what the background jobs over a journey's audience depend on:
-// audience imports, and signals to every run of a journey.
+// Jobs holds what the background jobs depend on: audience imports, signals
+// to every run of a journey, and the sweep of runs Temporal closed.
 type Jobs struct {
 	Store    JobStore
 	Enroller Enroller
+	// Reconciler ends the enrollments of runs Temporal closed, for the
+	// sweep (SweepClosedRuns).
+	Reconciler *Reconciler
 	// Limit paces imports across the worker, so that a large audience does
 	// not crowd out due journeys; nil means no limit.
 	Limit *rate.Limiter

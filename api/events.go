@@ -172,7 +172,8 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 		err := s.enroller.Signal(ctx, e, journey.EventSignalName, signal)
 		var gone *serviceerror.NotFound
 		if errors.As(err, &gone) {
-			continue // the run closed meanwhile
+			s.reconcile(ctx, e)
+			continue
 		}
 		if err != nil {
 			return eventResult{}, Errorf(CodeUnavailable, "the event is stored but could not reach journey %s; retry with the same event_id", e.JourneyID)
@@ -203,6 +204,15 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 		res.Entries = append(res.Entries, entry)
 	}
 	return res, nil
+}
+
+// reconcile ends e when Temporal closed its run behind the service's back;
+// a run that closed by itself has ended e already. A failure is left to
+// the sweep: the event is stored and answered either way.
+func (s *Server) reconcile(ctx context.Context, e reporting.Enrollment) {
+	if _, err := s.reconciler.Reconcile(ctx, e); err != nil {
+		s.log.WarnContext(ctx, "reconcile a closed run", "workflow_id", e.WorkflowID, "run_id", e.RunID, "error", err)
+	}
 }
 
 // enter enrolls the event's user into journey j, which ev is the entry

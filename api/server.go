@@ -16,6 +16,7 @@ import (
 	"github.com/labstack/echo/v4/middleware"
 	"go.temporal.io/sdk/client"
 
+	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows"
 )
@@ -27,6 +28,7 @@ type Temporal interface {
 	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
 	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
+	activities.Runs
 }
 
 // Server handles the API's requests.
@@ -34,6 +36,8 @@ type Server struct {
 	store    *reporting.Store
 	temporal Temporal
 	enroller *workflows.Enroller
+	// reconciler ends the enrollments of runs Temporal closed.
+	reconciler *activities.Reconciler
 	// unsubscribeSecret checks unsubscribe links.
 	unsubscribeSecret []byte
 	apiKey            string
@@ -78,7 +82,8 @@ type Config struct {
 func New(cfg Config) http.Handler {
 	s := &Server{store: cfg.Store, temporal: cfg.Temporal, apiKey: cfg.APIKey, log: cfg.Log,
 		temporalUI: strings.TrimRight(cfg.TemporalUIURL, "/"), namespace: cfg.Namespace}
-	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal}
+	s.reconciler = &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}
+	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal, Reconciler: s.reconciler}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.bulkTimeout = cfg.BulkTimeout

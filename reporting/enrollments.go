@@ -6,6 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Enrollment statuses.
@@ -218,6 +220,18 @@ func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, userID, event str
 	return es, nil
 }
 
+// ActiveEnrollmentsByID returns those of the given enrollments that are
+// still active, in id order.
+func (s *Store) ActiveEnrollmentsByID(ctx context.Context, ids []int64) ([]Enrollment, error) {
+	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments
+	WHERE id = ANY($1) AND status = 'active' ORDER BY id`
+	es := []Enrollment{}
+	if err := s.db.SelectContext(ctx, &es, q, pq.Array(ids)); err != nil {
+		return nil, fmt.Errorf("list active enrollments: %w", err)
+	}
+	return es, nil
+}
+
 // ActiveEnrollments returns up to limit active enrollments of the journey
 // with ids above after, in id order, for paging through a whole audience.
 func (s *Store) ActiveEnrollments(ctx context.Context, journeyID string, after int64, limit int) ([]Enrollment, error) {
@@ -261,7 +275,8 @@ func (s *Store) RemoveEnrollment(ctx context.Context, e Enrollment, reason strin
 
 // EndEnrollment closes an active enrollment with its final status and
 // records the matching entry in the log, in one transaction. Ending an
-// enrollment that already ended changes nothing.
+// enrollment that already ended changes nothing, and logs nothing: a run
+// ends once, whoever saw it end.
 func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entry Entry) error {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
@@ -272,8 +287,16 @@ func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entr
 	const q = `
 	UPDATE enrollments SET status = $2, exit_reason = $3, ended_at = $4
 	WHERE id = $1 AND status = 'active'`
-	if _, err := tx.ExecContext(ctx, q, id, status, entry.Detail, entry.At); err != nil {
+	res, err := tx.ExecContext(ctx, q, id, status, entry.Detail, entry.At)
+	if err != nil {
 		return fmt.Errorf("end enrollment: %w", err)
+	}
+	n, err := res.RowsAffected()
+	if err != nil {
+		return fmt.Errorf("end enrollment: %w", err)
+	}
+	if n == 0 {
+		return nil // ended already
 	}
 	if err := record(ctx, tx, entry); err != nil {
 		return err

@@ -29,7 +29,8 @@ type Report struct {
 	// ExitReasons counts the exited and removed runs by reason.
 	ExitReasons    map[string]int `json:"exit_reasons"`
 	ConversionRate float64        `json:"conversion_rate"`
-	// Revenue adds up the goal events' revenue of the conversions.
+	// Revenue adds up the goal events' revenue of the conversions (see
+	// revenue for the limits).
 	Revenue float64 `json:"revenue"`
 	// MedianTimeToConvert is the median time from enrollment to conversion
 	// in seconds; null without conversions.
@@ -81,17 +82,16 @@ type Day struct {
 	Converted int    `json:"converted"`
 }
 
-// statRow is a sum over journey_stats rows.
+// statRow is a count over journey_stats rows.
 type statRow struct {
-	Holdout  bool    `db:"holdout"`
-	Step     int     `db:"step"`
-	Kind     string  `db:"kind"`
-	Outcome  string  `db:"outcome"`
-	Channel  string  `db:"channel"`
-	Template string  `db:"template"`
-	Reason   string  `db:"reason"`
-	N        int     `db:"n"`
-	Revenue  float64 `db:"revenue"`
+	Holdout  bool   `db:"holdout"`
+	Step     int    `db:"step"`
+	Kind     string `db:"kind"`
+	Outcome  string `db:"outcome"`
+	Channel  string `db:"channel"`
+	Template string `db:"template"`
+	Reason   string `db:"reason"`
+	N        int    `db:"n"`
 }
 
 // Report computes journey j's report for the runs enrolled from the day of
@@ -103,7 +103,7 @@ func (s *Store) Report(ctx context.Context, j Journey, from, to time.Time) (Repo
 	r.From, r.To = from.Format(DayFormat), to.Format(DayFormat)
 
 	const stats = `
-	SELECT holdout, step, kind, outcome, channel, template, reason, sum(n) AS n, sum(revenue)::float8 AS revenue
+	SELECT holdout, step, kind, outcome, channel, template, reason, sum(n)::bigint AS n
 	FROM journey_stats WHERE journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date
 	GROUP BY holdout, step, kind, outcome, channel, template, reason`
 	var rows []statRow
@@ -116,6 +116,22 @@ func (s *Store) Report(ctx context.Context, j Journey, from, to time.Time) (Repo
 		steps.add(row)
 	}
 	r.Funnel = steps.list()
+
+	// Each revenue figure is one exact sum, so that it is the same
+	// whatever order the rows come in, and cannot overflow on the way.
+	const revenues = `
+	SELECT CASE GROUPING(holdout, step, channel, template) WHEN 15 THEN 'all' WHEN 7 THEN 'group' ELSE 'send' END AS of,
+		coalesce(holdout, false) AS holdout, coalesce(step, 0) AS step, coalesce(channel, '') AS channel,
+		coalesce(template, '') AS template, sum(nullif(revenue, 'NaN')) AS revenue
+	FROM journey_stats WHERE journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date AND outcome = 'converted'
+	GROUP BY GROUPING SETS ((), (holdout), (step, channel, template))`
+	var sums []revenueRow
+	if err := s.db.SelectContext(ctx, &sums, revenues, j.ID, r.From, r.To); err != nil {
+		return Report{}, fmt.Errorf("sum journey revenue: %w", err)
+	}
+	for _, row := range sums {
+		r.setRevenue(row)
+	}
 	r.finish()
 	if j.HoldoutPercent > 0 || r.Holdout.Control.Enrolled > 0 {
 		r.Holdout.Percent = j.HoldoutPercent
@@ -179,37 +195,6 @@ func (s *Store) daily(ctx context.Context, journeyID string, from, to time.Time)
 	return days, nil
 }
 
-// Summaries returns every journey's headline numbers over all its runs,
-// by journey id, in one pass over the rollup.
-func (s *Store) Summaries(ctx context.Context) (map[string]Report, error) {
-	const q = `
-	SELECT journey_id, holdout, 0 AS step, kind, outcome, '' AS channel, '' AS template, '' AS reason,
-		sum(n) AS n, sum(revenue)::float8 AS revenue
-	FROM journey_stats WHERE kind = 'enrolled' OR outcome <> ''
-	GROUP BY journey_id, holdout, kind, outcome`
-	var rows []struct {
-		JourneyID string `db:"journey_id"`
-		statRow
-	}
-	if err := s.db.SelectContext(ctx, &rows, q); err != nil {
-		return nil, fmt.Errorf("sum journey stats: %w", err)
-	}
-	out := map[string]Report{}
-	for _, row := range rows {
-		r, ok := out[row.JourneyID]
-		if !ok {
-			r = newReport(row.JourneyID)
-		}
-		r.add(row.statRow)
-		out[row.JourneyID] = r
-	}
-	for id, r := range out {
-		r.finish()
-		out[id] = r
-	}
-	return out, nil
-}
-
 func newReport(journeyID string) Report {
 	return Report{
 		JourneyID:   journeyID,
@@ -241,9 +226,7 @@ func (r *Report) add(row statRow) {
 	switch row.Outcome {
 	case StatusConverted:
 		r.Converted += row.N
-		r.Revenue += row.Revenue
 		group.Converted += row.N
-		group.Revenue += row.Revenue
 		r.attribute(row)
 	case StatusExited:
 		r.Exited += row.N
@@ -257,17 +240,36 @@ func (r *Report) add(row statRow) {
 }
 
 func (r *Report) attribute(row statRow) {
+	r.send(row.Step, row.Channel, row.Template).Conversions += row.N
+}
+
+// send returns the attribution of the given send, adding it when new.
+func (r *Report) send(step int, channel, template string) *Attribution {
 	for i := range r.Attribution {
 		a := &r.Attribution[i]
-		if a.Step == row.Step && a.Channel == row.Channel && a.Template == row.Template {
-			a.Conversions += row.N
-			a.Revenue += row.Revenue
-			return
+		if a.Step == step && a.Channel == channel && a.Template == template {
+			return a
 		}
 	}
-	r.Attribution = append(r.Attribution, Attribution{
-		Step: row.Step, Channel: row.Channel, Template: row.Template, Conversions: row.N, Revenue: row.Revenue,
-	})
+	r.Attribution = append(r.Attribution, Attribution{Step: step, Channel: channel, Template: template})
+	return &r.Attribution[len(r.Attribution)-1]
+}
+
+// setRevenue fills in one of the report's revenue figures.
+func (r *Report) setRevenue(row revenueRow) {
+	v := float64(row.Revenue)
+	switch row.Of {
+	case "all":
+		r.Revenue = v
+	case "group":
+		if row.Holdout {
+			r.Holdout.Control.Revenue = v
+		} else {
+			r.Holdout.Treatment.Revenue = v
+		}
+	case "send":
+		r.send(row.Step, row.Channel, row.Template).Revenue = v
+	}
 }
 
 // finish derives what the counts imply.

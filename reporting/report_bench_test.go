@@ -103,6 +103,14 @@ func BenchmarkReport(b *testing.B) {
 			}
 		}
 	})
+	// The dashboard's home: every journey's headline numbers.
+	b.Run("summaries", func(b *testing.B) {
+		for b.Loop() {
+			if _, err := s.Summaries(ctx); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
 	// What the trigger adds to an insert: the same entries with it on and off.
 	for _, trigger := range []string{"ENABLE", "DISABLE"} {
 		b.Run("record-trigger-"+strings.ToLower(trigger), func(b *testing.B) {

@@ -20,6 +20,20 @@ type cohort struct {
 	j reporting.Journey
 }
 
+// newCohort creates the journey "cart" with the given holdout percent in a
+// fresh database.
+func newCohort(t *testing.T, holdoutPercent int) cohort {
+	t.Helper()
+	s, _ := dbtest.New(t)
+	j, err := s.CreateJourney(context.Background(), reporting.Journey{
+		ID: "cart", Name: "سبد خرید", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`), HoldoutPercent: holdoutPercent,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return cohort{t: t, s: s, j: j}
+}
+
 // enroll enrolls user at the given time and returns the enrollment.
 func (c cohort) enroll(user string, at time.Time) reporting.Enrollment {
 	c.t.Helper()
@@ -68,14 +82,8 @@ func users(journeyID string, percent, n int, held bool) []string {
 // seedReport writes three treatment runs and two control runs over two
 // days; the comments say what each contributes to the report.
 func seedReport(t *testing.T) (*reporting.Store, reporting.Journey) {
-	s, _ := dbtest.New(t)
-	j, err := s.CreateJourney(context.Background(), reporting.Journey{
-		ID: "cart", Name: "سبد خرید", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`), HoldoutPercent: 50,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	c := cohort{t: t, s: s, j: j}
+	c := newCohort(t, 50)
+	s, j := c.s, c.j
 	d1 := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	d2 := d1.AddDate(0, 0, 1)
 	tr, ctl := users("cart", 50, 3, false), users("cart", 50, 2, true)

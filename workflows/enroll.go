@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/client"
 
+	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows/journey"
 	"journeys/workflows/kitv1"
@@ -30,11 +31,20 @@ type EnrollStore interface {
 	PreviousRun(ctx context.Context, e reporting.Enrollment) (string, error)
 }
 
+// Reconciler ends an active enrollment whose run Temporal has closed,
+// reporting whether the run is over (see activities.Reconciler).
+type Reconciler interface {
+	Reconcile(ctx context.Context, e reporting.Enrollment) (bool, error)
+}
+
 // Enroller enrolls users into journeys: the API, entry events and audience
 // imports all go through it.
 type Enroller struct {
 	Store    EnrollStore
 	Temporal Starter
+	// Reconciler checks the run of an active enrollment before the user is
+	// told they are enrolled already; nil trusts the store.
+	Reconciler Reconciler
 }
 
 // ErrPreviousRunOpen is an enrollment whose user's previous run of the
@@ -62,11 +72,26 @@ func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, sou
 	if trigger != nil {
 		detail = fmt.Sprintf("entered on %s (event %s)", trigger.Name, trigger.EventID)
 	}
-	e, created, err := en.Store.ClaimEnrollment(ctx, reporting.Claim{
+	claim := reporting.Claim{
 		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(j.ID, userID), Source: source, Detail: detail,
-	})
+	}
+	e, created, err := en.Store.ClaimEnrollment(ctx, claim)
 	if err != nil {
 		return Enrollment{}, err
+	}
+	if !created && en.Reconciler != nil {
+		// A run Temporal closed behind the service's back (terminated,
+		// timed out) leaves its enrollment active: end it as the run ended,
+		// and the user enters anew.
+		over, err := en.Reconciler.Reconcile(ctx, e)
+		if err != nil {
+			return Enrollment{}, err
+		}
+		if over {
+			if e, created, err = en.Store.ClaimEnrollment(ctx, claim); err != nil {
+				return Enrollment{}, err
+			}
+		}
 	}
 	if e.RunID == "" {
 		// A claim whose start failed is started by whoever comes next.
@@ -80,9 +105,8 @@ func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, sou
 	return Enrollment{Enrollment: e, Created: created}, nil
 }
 
-// memoEnrollment is the memo field that names a run's enrollment row, for
-// support staff reading the run in the Temporal UI.
-const memoEnrollment = "enrollment_id"
+// memoEnrollment is the memo field that names a run's enrollment row.
+const memoEnrollment = activities.EnrollmentMemo
 
 // start starts the run of enrollment e and returns its run id and, when
 // Temporal holds its first task until its first step, when that is. Every

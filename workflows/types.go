@@ -160,7 +160,8 @@ type Registry interface {
 }
 
 // Register registers every journey type's workflow, and the background
-// jobs' workflows, on r. Runs started on the first kit go on running on it.
+// jobs' workflows (the sweep of closed runs among them), on r. Runs started
+// on the first kit go on running on it.
 func Register(r Registry) {
 	for _, t := range types {
 		run := journey.FailOnError(t.run)
@@ -171,6 +172,7 @@ func Register(r Registry) {
 	}
 	r.RegisterWorkflowWithOptions(ImportAudience, workflow.RegisterOptions{Name: "ImportAudience"})
 	r.RegisterWorkflowWithOptions(Broadcast, workflow.RegisterOptions{Name: "Broadcast"})
+	r.RegisterWorkflowWithOptions(SweepClosedRuns, workflow.RegisterOptions{Name: "SweepClosedRuns"})
 }
 
 // onKitOf runs a cart-abandonment run on the kit it started with: runs

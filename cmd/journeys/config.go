@@ -26,6 +26,10 @@ type config struct {
 	PublicURL       string
 	HTTP            httpTimeouts
 	Channels        channelConfig
+	// SweepEvery is how often the worker's sweep looks for runs Temporal
+	// closed behind the service's back; 0 is workflows.DefaultSweepEvery.
+	// Not a setting: tests shorten it.
+	SweepEvery time.Duration
 }
 
 // httpTimeouts bound how long one client may hold a connection to the

@@ -17,6 +17,7 @@ import (
 	"journeys/api"
 	"journeys/channels"
 	"journeys/reporting"
+	"journeys/workflows"
 )
 
 // serve runs the API, the worker or both against an existing Temporal
@@ -61,6 +62,9 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 			return fmt.Errorf("start worker: %w", err)
 		}
 		defer w.Stop()
+		if err := workflows.StartSweep(ctx, c, cfg.SweepEvery); err != nil {
+			return err
+		}
 		log.Info("worker started", "task_queue", "journeys")
 	}
 	if cfg.Role == "worker" {

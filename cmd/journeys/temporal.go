@@ -70,13 +70,16 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 // for the journeys already running.
 const importRate = 1000
 
-// newJobs returns the activities of background jobs over audiences.
+// newJobs returns the activities of background jobs: audiences, broadcasts
+// and the sweep of closed runs.
 func newJobs(c client.Client, store *reporting.Store) *activities.Jobs {
+	reconciler := &activities.Reconciler{Store: store, Temporal: c}
 	return &activities.Jobs{
-		Store:    store,
-		Enroller: &workflows.Enroller{Store: store, Temporal: c},
-		Limit:    xrate.NewLimiter(importRate, 100),
-		Workers:  16,
+		Store:      store,
+		Enroller:   &workflows.Enroller{Store: store, Temporal: c, Reconciler: reconciler},
+		Reconciler: reconciler,
+		Limit:      xrate.NewLimiter(importRate, 100),
+		Workers:    16,
 	}
 }
 
