@@ -15,6 +15,17 @@ type Config interface {
 	Validate() error
 }
 
+// Pinned is a config whose runs keep the version of the journey they
+// started with: a change to the journey reaches only the runs that start
+// after it. Without it, a change applies to the steps a run has not
+// reached yet, which suits a plan whose steps stay in place (touches in a
+// list) but not one whose steps move (a graph, where a run half way
+// through one version may stand on a step the next one removed).
+type Pinned interface {
+	// Pinned reports whether runs keep their version.
+	Pinned() bool
+}
+
 // ConfigPtr is a pointer to a config type C.
 type ConfigPtr[C any] interface {
 	*C
