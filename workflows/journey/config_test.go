@@ -2,6 +2,7 @@ package journey_test
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"sync"
@@ -73,5 +74,39 @@ func TestPinnedConfigKeepsItsVersion(t *testing.T) {
 				t.Errorf("state version = %d, want %d", out.State.Version, wantVersion)
 			}
 		})
+	}
+}
+
+// nested is a test config whose list items embed another struct, as
+// touches embed their message.
+type nested struct {
+	Items []struct {
+		journey.Arm
+		Next string `json:"next"`
+	} `json:"items"`
+}
+
+func (*nested) Defaults()       {}
+func (*nested) Validate() error { return nil }
+
+func TestDecodeErrorsNameTheSetting(t *testing.T) {
+	for raw, want := range map[string]string{
+		`{"items": [{"name": "a", "weight": "half"}]}`: "items.weight",
+		`{"items": [{"name": "a", "next": 5}]}`:        "items.next",
+		`{"items": [{"name": "a", "colour": 5}]}`:      "colour",
+		`{"items": 5}`: "items",
+	} {
+		_, err := journey.ParseConfig[nested](json.RawMessage(raw))
+		var cerr *journey.ConfigError
+		if !errors.As(err, &cerr) || cerr.Field != want {
+			t.Errorf("%s: error %v, want one naming %s", raw, err, want)
+		}
+	}
+	var part struct {
+		Weight int `json:"weight"`
+	}
+	err := journey.Decode([]byte(`{"weight": "half"}`), &part, "nodes.split1")
+	if cerr, ok := err.(*journey.ConfigError); !ok || cerr.Field != "nodes.split1.weight" || cerr.Message != "must be a number, not string" {
+		t.Errorf("Decode under a field: %v, want nodes.split1.weight: must be a number, not string", err)
 	}
 }
