@@ -61,6 +61,8 @@ type Waiter interface {
 var types = byName(
 	newType[CartAbandonmentConfig]("cart_abandonment", "CartAbandonment",
 		"Wins back a user who left items in the cart: touches after waits, each racing a purchase.", CartAbandonment),
+	newType[FlowConfig]("flow", "Flow",
+		"A journey built in the panel as a graph of steps: waits, events, conditions, splits, sends, profile updates and exits.", Flow),
 )
 
 func byName(ts ...Type) map[string]Type {

@@ -5,7 +5,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
+	"unicode"
 )
 
 // Config is what a journey type's config does besides holding the plan:
@@ -13,6 +15,17 @@ import (
 type Config interface {
 	Defaults()
 	Validate() error
+}
+
+// Pinned is a config whose runs keep the version of the journey they
+// started with: a change to the journey reaches only the runs that start
+// after it. Without it, a change applies to the steps a run has not
+// reached yet, which suits a plan whose steps stay in place (touches in a
+// list) but not one whose steps move (a graph, where a run half way
+// through one version may stand on a step the next one removed).
+type Pinned interface {
+	// Pinned reports whether runs keep their version.
+	Pinned() bool
 }
 
 // ConfigPtr is a pointer to a config type C.
@@ -26,30 +39,59 @@ type ConfigPtr[C any] interface {
 func ParseConfig[C any, P ConfigPtr[C]](raw json.RawMessage) (C, error) {
 	var c C
 	if trimmed := bytes.TrimSpace(raw); len(trimmed) > 0 && string(trimmed) != "null" {
-		dec := json.NewDecoder(bytes.NewReader(raw))
-		dec.DisallowUnknownFields()
-		if err := dec.Decode(&c); err != nil {
-			return c, decodeError(err)
+		if err := Decode(raw, &c, ""); err != nil {
+			return c, err
 		}
 	}
 	P(&c).Defaults()
 	return c, P(&c).Validate()
 }
 
-// decodeError turns a JSON decoding error into a ConfigError naming the field.
-func decodeError(err error) error {
+// Decode decodes raw into v, refusing unknown settings, for a config or a
+// part of one at field ("" for the whole config): errors are *ConfigError
+// naming the field under it. A config type whose parts decode themselves
+// (a map of nodes, say) uses it to name their fields the same way.
+func Decode(raw []byte, v any, field string) error {
+	dec := json.NewDecoder(bytes.NewReader(raw))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		return decodeError(err, field)
+	}
+	return nil
+}
+
+// decodeError turns a JSON decoding error into a ConfigError naming the
+// field under prefix.
+func decodeError(err error, prefix string) error {
 	var typeErr *json.UnmarshalTypeError
 	if errors.As(err, &typeErr) {
-		return &ConfigError{Field: typeErr.Field, Message: fmt.Sprintf("must be %s, not %s", kind(typeErr.Type.Kind().String()), typeErr.Value)}
+		return &ConfigError{Field: join(prefix, jsonPath(typeErr.Field)), Message: fmt.Sprintf("must be %s, not %s", kind(typeErr.Type.Kind().String()), typeErr.Value)}
 	}
 	var cfgErr *ConfigError
 	if errors.As(err, &cfgErr) {
-		return cfgErr
+		return &ConfigError{Field: join(prefix, cfgErr.Field), Message: cfgErr.Message}
 	}
 	if name, ok := strings.CutPrefix(err.Error(), "json: unknown field "); ok {
-		return &ConfigError{Field: strings.Trim(name, `"`), Message: "is not a setting of this journey type"}
+		return &ConfigError{Field: join(prefix, strings.Trim(name, `"`)), Message: "is not a setting of this journey type"}
 	}
-	return &ConfigError{Field: "", Message: "is not valid JSON: " + err.Error()}
+	return &ConfigError{Field: prefix, Message: "is not valid JSON: " + err.Error()}
+}
+
+// jsonPath drops from a decoding error's field path the Go names of
+// embedded structs ("touches.Message.channel" is touches.channel in the
+// config): config settings are lower-case, Go names are not.
+func jsonPath(field string) string {
+	parts := strings.Split(field, ".")
+	parts = slices.DeleteFunc(parts, func(p string) bool { return p != "" && unicode.IsUpper(rune(p[0])) })
+	return strings.Join(parts, ".")
+}
+
+// join names field under prefix.
+func join(prefix, field string) string {
+	if prefix == "" || field == "" {
+		return prefix + field
+	}
+	return prefix + "." + field
 }
 
 func kind(k string) string {

@@ -37,10 +37,21 @@ type Touch struct {
 
 var stepID = regexp.MustCompile(`^[a-z0-9][a-z0-9_-]{0,63}$`)
 
+// CheckStepID reports a step id at field that is not 1 to 64 lower-case
+// letters, digits, _ or -, starting with a letter or digit.
+func CheckStepID(field, id string) error {
+	if !stepID.MatchString(id) {
+		return Errorf(field, "%q must be 1 to 64 lower-case letters, digits, _ or -, such as push-reminder", id)
+	}
+	return nil
+}
+
 // Check reports the first setting of the message at field that cannot run.
 func (m Message) Check(field string) error {
-	if m.ID != "" && !stepID.MatchString(m.ID) {
-		return Errorf(field+".id", "%q must be 1 to 64 lower-case letters, digits, _ or -, such as push-reminder", m.ID)
+	if m.ID != "" {
+		if err := CheckStepID(field+".id", m.ID); err != nil {
+			return err
+		}
 	}
 	if !m.Channel.Valid() {
 		return Errorf(field+".channel", "%q is not a channel; use one of push, email, sms, webhook", m.Channel)

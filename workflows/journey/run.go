@@ -21,7 +21,8 @@ type Run struct {
 	ctx     workflow.Context
 	in      Input
 	version int
-	reload  func(json.RawMessage) error
+	// reload applies a newer config; nil when the config is Pinned.
+	reload func(json.RawMessage) error
 	// seq numbers the run's steps in the reporting log, in the order they
 	// happen; a step reached twice (a loop in a flow) gets two numbers.
 	seq int
@@ -64,7 +65,8 @@ type sendMark struct {
 // Start begins a run: it reads the journey's config into a C and starts
 // listening for the user's events. The config is a pointer the kit keeps
 // current: a change to the journey applies to the steps the run has not
-// reached, so read it at each step. The enrollment itself is recorded by
+// reached, so read it at each step; a Pinned config stays as the run
+// started. The enrollment itself is recorded by
 // whoever enrolled the user, with the enrollment.
 func Start[C any, P ConfigPtr[C]](ctx workflow.Context, in Input) (*Run, *C, error) {
 	cfg := new(C)
@@ -84,12 +86,14 @@ func Start[C any, P ConfigPtr[C]](ctx workflow.Context, in Input) (*Run, *C, err
 		state: State{JourneyID: in.JourneyID, JourneyName: in.JourneyName, UserID: in.UserID, Holdout: in.Holdout,
 			Status: reporting.StatusActive, StepName: StepEnrolled, Version: version, Sends: []SendState{}},
 	}
-	j.reload = func(raw json.RawMessage) error {
-		c, err := ParseConfig[C, P](raw)
-		if err == nil {
-			*cfg = c
+	if pinned, ok := any(cfg).(Pinned); !ok || !pinned.Pinned() {
+		j.reload = func(raw json.RawMessage) error {
+			c, err := ParseConfig[C, P](raw)
+			if err == nil {
+				*cfg = c
+			}
+			return err
 		}
-		return err
 	}
 	if in.Trigger != nil {
 		j.seen[in.Trigger.EventID] = true

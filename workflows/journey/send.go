@@ -128,9 +128,10 @@ func (j *Run) postpone(until time.Time, reason string) bool {
 	return j.end == nil
 }
 
-// refresh applies a newer journey config to the steps not reached yet.
+// refresh applies a newer journey config to the steps not reached yet,
+// unless the config is Pinned.
 func (j *Run) refresh(version int, raw json.RawMessage) {
-	if version <= j.version || len(raw) == 0 {
+	if j.reload == nil || version <= j.version || len(raw) == 0 {
 		return
 	}
 	if err := j.reload(raw); err != nil {

@@ -3,6 +3,7 @@ package journey
 import (
 	"fmt"
 	"hash/fnv"
+	"slices"
 	"time"
 
 	"go.temporal.io/sdk/workflow"
@@ -31,20 +32,68 @@ func (j *Run) WaitForConversion(d time.Duration) bool {
 // event that came earlier in the run and was not taken by an earlier wait
 // counts at once. The journey must list name among the events it listens
 // to (Type.Events), or the event never reaches the run.
-func (j *Run) WaitForEvent(name string, timeout time.Duration) (Event, bool) {
-	j.wait(timeout, name, func() bool { return len(j.received[name]) > 0 })
-	if j.end != nil || len(j.received[name]) == 0 {
+//
+// match names properties that correlate the event with the run's entry
+// event: the event counts only when each of them equals the entry event's
+// (checkout_started for the cart_id the user added to), and one that does
+// not is left for another wait. A property the entry event does not carry,
+// or a run enrolled without one, constrains nothing.
+func (j *Run) WaitForEvent(name string, timeout time.Duration, match ...string) (Event, bool) {
+	j.wait(timeout, name, func() bool { return j.awaited(name, match) >= 0 })
+	i := j.awaited(name, match)
+	if j.end != nil || i < 0 {
 		return Event{}, false
 	}
-	ev := j.received[name][0]
-	j.received[name] = j.received[name][1:]
+	ev := j.received[name][i]
+	j.received[name] = slices.Delete(j.received[name], i, i+1)
 	return ev, true
 }
 
+// awaited returns the index of the first received event name that
+// correlates with the entry event on match, or -1.
+func (j *Run) awaited(name string, match []string) int {
+	return slices.IndexFunc(j.received[name], func(ev Event) bool { return j.correlates(ev, match) })
+}
+
+// correlates reports whether each of the properties equals the entry
+// event's in ev; a property the entry event lacks is no constraint.
+func (j *Run) correlates(ev Event, props []string) bool {
+	if j.in.Trigger == nil {
+		return true
+	}
+	for _, p := range props {
+		want, ok := j.in.Trigger.Properties[p]
+		if !ok {
+			continue
+		}
+		if got, ok := ev.Properties[p]; !ok || PropertyString(got) != PropertyString(want) {
+			return false
+		}
+	}
+	return true
+}
+
 // WaitUntil waits until t for the goal, as WaitForGoal does, and reports
-// whether the goal happened.
+// whether the goal happened. A first wait counts from the run's start, as
+// every first wait does.
 func (j *Run) WaitUntil(t time.Time) bool {
-	return j.WaitForGoal(t.Sub(workflow.Now(j.ctx)))
+	from := workflow.Now(j.ctx)
+	if !j.started {
+		from = workflow.GetInfo(j.ctx).WorkflowStartTime
+	}
+	return j.WaitForGoal(t.Sub(from))
+}
+
+// WaitUntilLocal waits for the goal until the next time the user's clock
+// shows clock, as WaitUntil does: in the time zone of their profile, or
+// UTC when it names none (see TimeOfDay.Next). "09:30" waits until
+// tomorrow's 09:30 when today's has passed. Like every wait it may end a
+// little late (see Jitter).
+func (j *Run) WaitUntilLocal(clock TimeOfDay) bool {
+	if j.drain(); j.end != nil {
+		return j.converted()
+	}
+	return j.WaitUntil(clock.Next(workflow.Now(j.ctx), Location(j.Profile().Timezone)))
 }
 
 // wait blocks for d, or until ready reports true or the run is ending,

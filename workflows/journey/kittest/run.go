@@ -137,6 +137,8 @@ func (j Journey) Run(t testing.TB) Outcome {
 	}
 	start := env.Now()
 	var state journey.State
+	j.Store.setClock(env.Now)
+	defer j.Store.setClock(nil)
 	env.ExecuteWorkflow(name, in)
 	if !env.IsWorkflowCompleted() {
 		t.Fatal("the run did not end")
