@@ -2,9 +2,11 @@ package reporting
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -108,34 +110,42 @@ type ImportRow struct {
 	Outcome string `db:"outcome"`
 }
 
+// importBatch is how many rows one COPY of an import stores.
+const importBatch = 10000
+
 // CreateImport stores an import job with its audience file's rows, in one
-// transaction, the rows with COPY. Rows that arrive with an outcome
-// (invalid ones) count as processed already.
-func (s *Store) CreateImport(ctx context.Context, job Job, rows []ImportRow) (Job, error) {
+// transaction. The rows are copied in batches as rows yields them, so the
+// file is never held in memory. Rows that arrive with an outcome (invalid
+// ones) count as processed already. An error from rows rolls everything
+// back and is returned as it is.
+func (s *Store) CreateImport(ctx context.Context, job Job, rows iter.Seq2[ImportRow, error]) (Job, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Job{}, fmt.Errorf("create import: %w", err)
 	}
 	defer tx.Rollback()
 
-	var invalid int
-	for _, r := range rows {
-		if r.Outcome != "" {
-			invalid++
-		}
-	}
-	const q = `
-	INSERT INTO jobs (id, kind, journey_id, total, processed, invalid) VALUES ($1, 'import', $2, $3, $4, $4)
-	RETURNING ` + jobColumns
-	var out Job
-	if err := tx.GetContext(ctx, &out, q, job.ID, job.JourneyID, len(rows), invalid); err != nil {
+	const insert = `INSERT INTO jobs (id, kind, journey_id) VALUES ($1, 'import', $2)`
+	if _, err := tx.ExecContext(ctx, insert, job.ID, job.JourneyID); err != nil {
 		return Job{}, fmt.Errorf("insert job: %w", translate(err))
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY import_rows (job_id, line, user_id, profile, outcome) FROM STDIN`)
-	if err != nil {
-		return Job{}, fmt.Errorf("store import rows: %w", err)
-	}
-	for _, r := range rows {
+	var total, invalid int
+	var stmt *sql.Stmt // the open COPY, if any
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	for r, err := range rows {
+		if err != nil {
+			return Job{}, err
+		}
+		if stmt == nil {
+			stmt, err = tx.PrepareContext(ctx, `COPY import_rows (job_id, line, user_id, profile, outcome) FROM STDIN`)
+			if err != nil {
+				return Job{}, fmt.Errorf("store import rows: %w", err)
+			}
+		}
 		var profile any
 		if len(r.Profile) > 0 {
 			profile = string(r.Profile)
@@ -143,17 +153,46 @@ func (s *Store) CreateImport(ctx context.Context, job Job, rows []ImportRow) (Jo
 		if _, err := stmt.ExecContext(ctx, job.ID, r.Line, r.UserID, profile, r.Outcome); err != nil {
 			return Job{}, fmt.Errorf("store import row %d: %w", r.Line, err)
 		}
+		total++
+		if r.Outcome != "" {
+			invalid++
+		}
+		if total%importBatch == 0 {
+			err := endCopy(ctx, stmt)
+			stmt = nil
+			if err != nil {
+				return Job{}, fmt.Errorf("store import rows up to line %d: %w", r.Line, err)
+			}
+		}
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return Job{}, fmt.Errorf("store import rows: %w", err)
+	if stmt != nil {
+		err := endCopy(ctx, stmt)
+		stmt = nil
+		if err != nil {
+			return Job{}, fmt.Errorf("store import rows: %w", err)
+		}
 	}
-	if err := stmt.Close(); err != nil {
-		return Job{}, fmt.Errorf("store import rows: %w", err)
+	const count = `
+	UPDATE jobs SET total = $2, processed = $3, invalid = $3 WHERE id = $1
+	RETURNING ` + jobColumns
+	var out Job
+	if err := tx.GetContext(ctx, &out, count, job.ID, total, invalid); err != nil {
+		return Job{}, fmt.Errorf("count import rows: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Job{}, fmt.Errorf("create import: %w", err)
 	}
 	return out, nil
+}
+
+// endCopy sends the rows a COPY holds and ends it; Postgres reports what
+// it refused only then.
+func endCopy(ctx context.Context, stmt *sql.Stmt) error {
+	_, err := stmt.ExecContext(ctx)
+	if cerr := stmt.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // PendingImportRows returns up to limit rows of the job not processed yet,

@@ -101,7 +101,7 @@ func enrollFrom(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer f.Close()
-	a, err := checkCSV(f, f.name)
+	users, err := checkCSV(f, f.name)
 	if err != nil {
 		return err
 	}
@@ -109,18 +109,14 @@ func enrollFrom(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	var skip int64
-	if a.bom {
-		skip = int64(len(utf8BOM))
-	}
-	if _, err := f.Seek(skip, io.SeekStart); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("rewind %s: %w", f.name, err)
 	}
 
 	c := &apiClient{base: cfg.APIURL, key: cfg.APIKey, http: &http.Client{}}
-	fmt.Fprintf(stderr, "uploading %s: %d users for journey %q\n", f.name, a.users, cfg.Journey)
+	fmt.Fprintf(stderr, "uploading %s: %d users for journey %q\n", f.name, users, cfg.Journey)
 	start := time.Now()
-	j, err := c.importCSV(ctx, cfg.Journey, f.File, st.Size()-skip)
+	j, err := c.importCSV(ctx, cfg.Journey, f.File, st.Size())
 	if err != nil {
 		return uploadError(ctx, f.name, err)
 	}
