@@ -102,8 +102,10 @@ func (s *Store) FinishJob(ctx context.Context, jobID, status, errText string) er
 
 // ImportRow is one line of an audience file.
 type ImportRow struct {
-	Line    int             `db:"line"`
-	UserID  string          `db:"user_id"`
+	Line   int    `db:"line"`
+	UserID string `db:"user_id"`
+	// Profile is the JSON of the User fields the row sets; nil when the
+	// file has no column but user_id.
 	Profile json.RawMessage `db:"profile"`
 	// Outcome is what processing the row did: enrolled, already_enrolled,
 	// not_eligible or invalid; empty until then.
@@ -200,11 +202,27 @@ func endCopy(ctx context.Context, stmt *sql.Stmt) error {
 func (s *Store) PendingImportRows(ctx context.Context, jobID string, limit int) ([]ImportRow, error) {
 	const q = `SELECT line, user_id, profile, outcome FROM import_rows
 	WHERE job_id = $1 AND outcome = '' ORDER BY line LIMIT $2`
-	rows := []ImportRow{}
-	if err := s.db.SelectContext(ctx, &rows, q, jobID, limit); err != nil {
+	rows, err := s.db.QueryContext(ctx, q, jobID, limit)
+	if err != nil {
 		return nil, fmt.Errorf("list import rows: %w", err)
 	}
-	return rows, nil
+	defer rows.Close()
+	out := []ImportRow{}
+	for rows.Next() {
+		var r ImportRow
+		// A []byte, not Profile itself: a file of user ids alone stores
+		// NULL, which a json.RawMessage cannot be scanned from.
+		var profile []byte
+		if err := rows.Scan(&r.Line, &r.UserID, &profile, &r.Outcome); err != nil {
+			return nil, fmt.Errorf("list import rows: %w", err)
+		}
+		r.Profile = profile
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list import rows: %w", err)
+	}
+	return out, nil
 }
 
 // CompleteImportRows records the outcome of processed rows and adds them to

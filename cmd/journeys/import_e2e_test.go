@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -132,4 +134,109 @@ func (s *stack) waitProgress(id string) job {
 	var out struct{ Job job }
 	s.mustCall("GET", "/v1/jobs/"+id, nil, 200, &out)
 	return out.Job
+}
+
+// profile is the part of GET /v1/users/{id} an import sets.
+type profile struct {
+	Email      string            `json:"email"`
+	Phone      string            `json:"phone"`
+	PushToken  string            `json:"push_token"`
+	Timezone   string            `json:"timezone"`
+	Locale     string            `json:"locale"`
+	Attributes map[string]string `json:"attributes"`
+}
+
+// TestImportHeaderShapes imports a file of each header shape the API
+// documents with journeys enroll, on the whole stack, and checks that
+// every user is enrolled with the profile the file gives.
+func TestImportHeaderShapes(t *testing.T) {
+	s := startStack(t)
+	// A profile that a file of user ids alone must leave as it is.
+	kept := profile{Email: "kept@example.com", Attributes: map[string]string{"plan": "gold"}}
+	s.mustCall("PUT", "/v1/users/ids-1", kept, 200, nil)
+
+	tests := []struct {
+		name, csv string
+		// profiles maps every user of the file to its profile after the
+		// import; nil: the user has none.
+		profiles map[string]*profile
+	}{
+		{
+			name:     "user_id only",
+			csv:      "user_id\nids-1\nids-2\n",
+			profiles: map[string]*profile{"ids-1": &kept, "ids-2": nil},
+		},
+		{
+			name: "profile columns",
+			csv: "user_id,email,phone,push_token,timezone,locale\n" +
+				"pc-1,sara@example.com,+989121234567,tok-1,Asia/Tehran,fa-ir\n" +
+				"pc-2,,+989121234568,,,en\n",
+			profiles: map[string]*profile{
+				"pc-1": {Email: "sara@example.com", Phone: "+989121234567", PushToken: "tok-1", Timezone: "Asia/Tehran", Locale: "fa-IR", Attributes: map[string]string{}},
+				"pc-2": {Phone: "+989121234568", Locale: "en", Attributes: map[string]string{}},
+			},
+		},
+		{
+			name: "attribute columns",
+			csv:  "user_id,email,First_Name,plan\nat-1,a@example.com,Sara,gold\nat-2,,Reza,\n",
+			profiles: map[string]*profile{
+				"at-1": {Email: "a@example.com", Attributes: map[string]string{"first_name": "Sara", "plan": "gold"}},
+				"at-2": {Attributes: map[string]string{"first_name": "Reza"}},
+			},
+		},
+		{
+			name: "quoted fields",
+			csv: "user_id,first_name,plan\n" +
+				"\"q-1\",\"Sara \"\"the boss\"\", Jr.\",\"gold, yearly\"\n" +
+				"q-2,\"Reza\",\"two\nlines\"\n",
+			profiles: map[string]*profile{
+				"q-1": {Attributes: map[string]string{"first_name": `Sara "the boss", Jr.`, "plan": "gold, yearly"}},
+				"q-2": {Attributes: map[string]string{"first_name": "Reza", "plan": "two\nlines"}},
+			},
+		},
+		{
+			name: "byte order mark",
+			csv:  "\ufeffuser_id,email\r\nbom-1,bom@example.com\r\n",
+			profiles: map[string]*profile{
+				"bom-1": {Email: "bom@example.com", Attributes: map[string]string{}},
+			},
+		},
+	}
+	getenv := func(k string) string { return map[string]string{"JOURNEYS_API_KEY": testKey}[k] }
+	for i, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			journey := fmt.Sprintf("shape%d", i)
+			s.mustCall("POST", "/v1/journeys", longJourney(journey, nil), 201, nil)
+			// A job that never ends fails here instead of hanging the test.
+			ctx, cancel := context.WithTimeout(t.Context(), 2*time.Minute)
+			defer cancel()
+			var stdout, stderr bytes.Buffer
+
+			err := run(ctx, []string{"enroll", "--journey", journey, "--file", writeCSV(t, tt.csv),
+				"--api-url", s.base, "--poll", "100ms"}, getenv, &stdout, &stderr)
+
+			if err != nil {
+				t.Fatalf("enroll: %v\n%s", err, stderr.String())
+			}
+			sum := summary(stdout.String())
+			if n := strconv.Itoa(len(tt.profiles)); sum["status"] != "completed" || sum["enrolled"] != n || sum["invalid"] != "0" {
+				t.Errorf("summary = %v, want completed with %s enrolled", sum, n)
+			}
+			for user, want := range tt.profiles {
+				var e enrollment
+				s.mustCall("GET", "/v1/journeys/"+journey+"/enrollments/"+user, nil, 200, &e)
+				if e.Status != "active" || e.RunID == "" {
+					t.Errorf("%s: enrollment %s with run %q, want active with a run", user, e.Status, e.RunID)
+				}
+				var got profile
+				status := s.call("GET", "/v1/users/"+user, nil, &got)
+				switch {
+				case want == nil && status != 404:
+					t.Errorf("%s: GET /v1/users = %d %+v, want 404: the file gives no profile", user, status, got)
+				case want != nil && (status != 200 || !reflect.DeepEqual(got, *want)):
+					t.Errorf("%s: profile = %d %+v, want %+v", user, status, got, *want)
+				}
+			}
+		})
+	}
 }
