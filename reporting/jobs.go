@@ -29,22 +29,26 @@ const (
 
 // Job is a background job over a journey's audience and its progress.
 type Job struct {
-	ID              string    `db:"id" json:"id"`
-	Kind            string    `db:"kind" json:"kind"`
-	JourneyID       string    `db:"journey_id" json:"journey_id"`
-	Status          string    `db:"status" json:"status"`
-	Total           int       `db:"total" json:"total"`
-	Processed       int       `db:"processed" json:"processed"`
-	Enrolled        int       `db:"enrolled" json:"enrolled"`
-	AlreadyEnrolled int       `db:"already_enrolled" json:"already_enrolled"`
-	NotEligible     int       `db:"not_eligible" json:"not_eligible"`
-	Invalid         int       `db:"invalid" json:"invalid"`
-	Error           string    `db:"error" json:"error,omitempty"`
-	CreatedAt       time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt       time.Time `db:"updated_at" json:"updated_at"`
+	ID              string `db:"id" json:"id"`
+	Kind            string `db:"kind" json:"kind"`
+	JourneyID       string `db:"journey_id" json:"journey_id"`
+	Status          string `db:"status" json:"status"`
+	Total           int    `db:"total" json:"total"`
+	Processed       int    `db:"processed" json:"processed"`
+	Enrolled        int    `db:"enrolled" json:"enrolled"`
+	AlreadyEnrolled int    `db:"already_enrolled" json:"already_enrolled"`
+	NotEligible     int    `db:"not_eligible" json:"not_eligible"`
+	Invalid         int    `db:"invalid" json:"invalid"`
+	Error           string `db:"error" json:"error,omitempty"`
+	// LastError is what the running job is retrying after, set while a
+	// step fails and cleared once it makes progress again.
+	LastError   string     `db:"last_error" json:"last_error,omitempty"`
+	LastErrorAt *time.Time `db:"last_error_at" json:"last_error_at,omitempty"`
+	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
 }
 
-const jobColumns = `id, kind, journey_id, status, total, processed, enrolled, already_enrolled, not_eligible, invalid, error, created_at, updated_at`
+const jobColumns = `id, kind, journey_id, status, total, processed, enrolled, already_enrolled, not_eligible, invalid, error, last_error, last_error_at, created_at, updated_at`
 
 // CreateJob stores a new running job.
 func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
@@ -73,7 +77,7 @@ type Progress struct {
 	Processed, Enrolled, AlreadyEnrolled, NotEligible, Invalid int
 }
 
-// AddProgress adds p to the job's counters.
+// AddProgress adds p to the job's counters and clears its last error.
 func (s *Store) AddProgress(ctx context.Context, jobID string, p Progress) error {
 	return addProgress(ctx, s.db, jobID, p)
 }
@@ -82,11 +86,21 @@ func addProgress(ctx context.Context, db sqlx.ExecerContext, jobID string, p Pro
 	const q = `
 	UPDATE jobs SET processed = processed + $2, enrolled = enrolled + $3,
 		already_enrolled = already_enrolled + $4, not_eligible = not_eligible + $5,
-		invalid = invalid + $6, updated_at = now()
+		invalid = invalid + $6, last_error = '', last_error_at = NULL, updated_at = now()
 	WHERE id = $1`
 	_, err := db.ExecContext(ctx, q, jobID, p.Processed, p.Enrolled, p.AlreadyEnrolled, p.NotEligible, p.Invalid)
 	if err != nil {
 		return fmt.Errorf("update job progress: %w", err)
+	}
+	return nil
+}
+
+// NoteJobError records errText as what the running job is retrying after,
+// for GET /v1/jobs/{id} to show until the job makes progress again.
+func (s *Store) NoteJobError(ctx context.Context, jobID, errText string) error {
+	const q = `UPDATE jobs SET last_error = $2, last_error_at = now() WHERE id = $1 AND status = 'running'`
+	if _, err := s.db.ExecContext(ctx, q, jobID, errText); err != nil {
+		return fmt.Errorf("note job error: %w", err)
 	}
 	return nil
 }

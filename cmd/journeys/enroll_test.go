@@ -11,6 +11,7 @@ import (
 	"net/http/httptest"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -317,6 +318,51 @@ func TestEnrollErrors(t *testing.T) {
 				t.Errorf("stdout lacks %q:\n%s", tt.stdout, stdout.String())
 			}
 		})
+	}
+}
+
+// TestEnrollShowsLastError prints the error a job is retrying after as
+// soon as the job reports it, instead of a silent 0/N, and stops showing
+// it once the job moves again.
+func TestEnrollShowsLastError(t *testing.T) {
+	api, srv := newFakeAPI(t)
+	const lastError = "line 2 (user u1): start workflow: connection refused"
+	at := time.Date(2026, 3, 10, 9, 0, 3, 0, time.UTC)
+	api.PollFn = func(n int) apiJob {
+		j := progressing(n - 2)
+		if n <= 2 {
+			j = apiJob{ID: "imp-1", Status: "running", Total: 4, LastError: lastError, LastErrorAt: at.Format(time.RFC3339Nano)}
+		}
+		return j
+	}
+	path := writeCSV(t, audienceCSV)
+	var stdout, stderr bytes.Buffer
+
+	err := enroll(t.Context(), []string{"--journey", "cart", "--file", path, "--poll", "1ms"}, enrollEnv(srv), &stdout, &stderr)
+	if err != nil {
+		t.Fatalf("enroll: %v", err)
+	}
+	lines := strings.Split(strings.TrimSpace(stderr.String()), "\n")
+	want := []string{
+		"uploading " + path + ": 4 users for journey \"cart\"",
+		"import imp-1: 0/4 users",
+		"import imp-1: 0/4 users; retrying after an error at " + at.Local().Format(time.TimeOnly) + ": " + lastError,
+		"import imp-1: 1/4 users (25%)", // the error is over: a line at once, without it
+	}
+	if len(lines) != len(want) || !slices.Equal(lines[:3], want[:3]) ||
+		!strings.HasPrefix(lines[3], want[3]) || strings.Contains(lines[3], "retrying") {
+		t.Errorf("stderr:\n%s\nwant:\n%s", strings.Join(lines, "\n"), strings.Join(want, "\n"))
+	}
+	if got := summary(stdout.String())["status"]; got != "completed" {
+		t.Errorf("status = %q, want completed", got)
+	}
+
+	var bar bytes.Buffer
+	p := &barProgress{w: &bar}
+	p.update(api.PollFn(1))
+	p.stop()
+	if !strings.Contains(bar.String(), "enrolling, retrying after an error at") {
+		t.Errorf("bar lacks the error: %q", bar.String())
 	}
 }
 

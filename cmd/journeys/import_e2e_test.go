@@ -13,6 +13,11 @@ import (
 	"time"
 
 	"go.temporal.io/api/workflowservice/v1"
+	"go.temporal.io/sdk/client"
+
+	"journeys/activities"
+	"journeys/reporting"
+	"journeys/workflows"
 )
 
 // writeAudience writes an audience file of n users with a profile column
@@ -85,13 +90,8 @@ func TestBulkImportSurvivesWorkerStop(t *testing.T) {
 	}
 	defer w2.Stop()
 	t.Logf("%s: started another worker at %d users", time.Now().Format(time.TimeOnly), stalled.Processed)
-	select {
-	case err := <-cli:
-		if err != nil {
-			t.Fatalf("enroll: %v\n%s", err, stderr.String())
-		}
-	case <-time.After(5 * time.Minute):
-		t.Fatalf("enroll did not finish: %s", stderr.String())
+	if err := waitEnroll(t, cli, 5*time.Minute, &stderr); err != nil {
+		t.Fatalf("enroll: %v\n%s", err, stderr.String())
 	}
 
 	t.Logf("%s: import done", time.Now().Format(time.TimeOnly))
@@ -239,4 +239,127 @@ func TestImportHeaderShapes(t *testing.T) {
 			}
 		})
 	}
+}
+
+// importInBackground runs journeys enroll on csv for the journey, and
+// returns the job once the API has stored it, with the command's stdout,
+// stderr and result to come.
+func (s *stack) importInBackground(journey, csv string) (jobID string, stdout, stderr *syncBuffer, done <-chan error) {
+	s.t.Helper()
+	t := s.t.(*testing.T)
+	stdout, stderr = &syncBuffer{}, &syncBuffer{}
+	result := make(chan error, 1)
+	getenv := func(k string) string { return map[string]string{"JOURNEYS_API_KEY": testKey}[k] }
+	go func() {
+		result <- run(t.Context(), []string{"enroll", "--journey", journey, "--file", writeCSV(t, csv),
+			"--api-url", s.base, "--poll", "100ms"}, getenv, stdout, stderr)
+	}()
+	deadline := time.Now().Add(time.Minute)
+	for s.store.DB().Get(&jobID, `SELECT id FROM jobs WHERE journey_id = $1`, journey) != nil {
+		if time.Now().After(deadline) {
+			t.Fatalf("no job for %s: %s", journey, stderr.String())
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	return jobID, stdout, stderr, result
+}
+
+// waitEnroll returns what the enroll command running in the background
+// ended with, and fails the test if it has not ended within d.
+func waitEnroll(t *testing.T, done <-chan error, d time.Duration, stderr fmt.Stringer) error {
+	t.Helper()
+	select {
+	case err := <-done:
+		return err
+	case <-time.After(d):
+		t.Fatalf("enroll did not end within %v: %s", d, stderr)
+		return nil
+	}
+}
+
+// TestImportFailsVisibly runs journeys enroll on the whole stack while the
+// import cannot progress. A row that can never be processed fails the job
+// without retries once the rest of its page is done, and the command exits
+// with the job's error, naming the line.
+// While a worker cannot reach Temporal, the command's progress lines show
+// the error the job is retrying after; once a healthy worker takes over,
+// the import completes and the error is gone.
+func TestImportFailsVisibly(t *testing.T) {
+	// The API alone; each case brings its workers.
+	s := startStack(t, func(c *config) { c.Role = "api" })
+	s.mustCall("POST", "/v1/journeys", longJourney("broken", nil), 201, nil)
+	s.mustCall("POST", "/v1/journeys", longJourney("retried", nil), 201, nil)
+
+	t.Run("a row that cannot be processed", func(t *testing.T) {
+		jobID, stdout, stderr, done := s.importInBackground("broken", "user_id,email\nok-1,a@example.com\nok-2,b@example.com\nok-3,c@example.com\n")
+		// A row stored by an older version, say, that no retry can read.
+		if _, err := s.store.DB().Exec(`UPDATE import_rows SET profile = '{"email": 5}' WHERE job_id = $1 AND line = 3`, jobID); err != nil {
+			t.Fatal(err)
+		}
+		w := s.newWorker()
+		if err := w.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer w.Stop()
+
+		err := waitEnroll(t, done, 2*time.Minute, stderr)
+		want := "import " + jobID + " failed: line 3 (user ok-2): the stored profile cannot be read; import this user again"
+		if err == nil || err.Error() != want {
+			t.Errorf("enroll: %v, want %q", err, want)
+		}
+		// The other rows of its page are enrolled, and the job says so.
+		if sum := summary(stdout.String()); sum["status"] != "failed" || sum["processed"] != "2" || sum["enrolled"] != "2" {
+			t.Errorf("summary = %v, want failed with lines 2 and 4 enrolled", sum)
+		}
+	})
+
+	t.Run("a worker that cannot reach Temporal", func(t *testing.T) {
+		down, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"}) // nothing listens there
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer down.Close()
+		jobs := newJobs(s.temporal, s.store)
+		jobs.Enroller = &workflows.Enroller{Store: s.store, Temporal: down}
+		broken := newWorker(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log}, jobs)
+		if err := broken.Start(); err != nil {
+			t.Fatal(err)
+		}
+		jobID, stdout, stderr, done := s.importInBackground("retried", "user_id\nr-1\nr-2\n")
+
+		deadline := time.Now().Add(time.Minute)
+		for !strings.Contains(stderr.String(), "retrying after an error at") {
+			if time.Now().After(deadline) {
+				broken.Stop()
+				t.Fatalf("no error shown while the import retries:\n%s", stderr.String())
+			}
+			time.Sleep(100 * time.Millisecond)
+		}
+		var stuck struct{ Job reporting.Job }
+		s.mustCall("GET", "/v1/jobs/"+jobID, nil, 200, &stuck)
+		if !strings.Contains(stuck.Job.LastError, "start workflow") || stuck.Job.LastErrorAt == nil || stuck.Job.Status != "running" {
+			t.Errorf("job = %+v, want running with the error it retries after", stuck.Job)
+		}
+		if !strings.Contains(stderr.String(), stuck.Job.LastError) {
+			t.Errorf("progress lines lack %q:\n%s", stuck.Job.LastError, stderr.String())
+		}
+
+		broken.Stop()
+		healthy := s.newWorker()
+		if err := healthy.Start(); err != nil {
+			t.Fatal(err)
+		}
+		defer healthy.Stop()
+		if err := waitEnroll(t, done, 2*time.Minute, stderr); err != nil {
+			t.Fatalf("enroll: %v\n%s", err, stderr.String())
+		}
+		if sum := summary(stdout.String()); sum["status"] != "completed" || sum["enrolled"] != "2" {
+			t.Errorf("summary = %v, want completed with 2 enrolled", sum)
+		}
+		var final struct{ Job reporting.Job }
+		s.mustCall("GET", "/v1/jobs/"+jobID, nil, 200, &final)
+		if final.Job.LastError != "" || final.Job.LastErrorAt != nil {
+			t.Errorf("job = %+v, want its last error cleared once it moved on", final.Job)
+		}
+	})
 }
