@@ -5,10 +5,13 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"sync"
+	"time"
 
 	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
+	"go.temporal.io/sdk/temporal"
 	"golang.org/x/sync/errgroup"
 	"golang.org/x/time/rate"
 
@@ -24,6 +27,7 @@ type JobStore interface {
 	ActiveEnrollments(ctx context.Context, journeyID string, after int64, limit int) ([]reporting.Enrollment, error)
 	RemoveEnrollment(ctx context.Context, e reporting.Enrollment, reason string) error
 	AddProgress(ctx context.Context, jobID string, p reporting.Progress) error
+	NoteJobError(ctx context.Context, jobID, errText string) error
 	FinishJob(ctx context.Context, jobID, status, errText string) error
 }
 
@@ -70,12 +74,22 @@ type ImportPageResult struct {
 // point: rows are marked done only with their outcome, enrolling is
 // idempotent, and a row whose user this import enrolled before the crash
 // still counts as enrolled (the enrollment's source names the import).
+// A row that can never be processed fails the job, without retries, once
+// the rest of its page is done (see jobError).
 func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageResult, error) {
+	res, err := j.importPage(ctx, in)
+	return res, j.jobError(ctx, in.JobID, err)
+}
+
+func (j *Jobs) importPage(ctx context.Context, in ImportPageInput) (ImportPageResult, error) {
 	rows, err := j.Store.PendingImportRows(ctx, in.JobID, in.Limit)
 	if err != nil || len(rows) == 0 {
 		return ImportPageResult{}, err
 	}
 	journey, err := j.Store.Journey(ctx, in.JourneyID)
+	if errors.Is(err, reporting.ErrNotFound) {
+		return ImportPageResult{}, cannotProceed(fmt.Errorf("journey %q no longer exists", in.JourneyID))
+	}
 	if err != nil {
 		return ImportPageResult{}, err
 	}
@@ -85,6 +99,9 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 	source := "import:" + in.JobID
 	var mu sync.Mutex
 	var done int
+	// The first row, in file order, that cannot proceed fails the page once
+	// the others are done.
+	bad, badErr := len(rows), error(nil)
 	err = each(ctx, len(rows), max(j.Workers, 1), func(i int) error {
 		r := &rows[i]
 		if j.Limit != nil {
@@ -92,31 +109,25 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 				return err
 			}
 		}
-		if len(r.Profile) > 0 {
-			var u reporting.User
-			if err := json.Unmarshal(r.Profile, &u); err != nil {
-				return fmt.Errorf("import row %d: %w", r.Line, err)
+		err := j.importRow(ctx, journey, r, source)
+		mu.Lock()
+		defer mu.Unlock()
+		switch {
+		case notRetryable(err):
+			if i < bad {
+				bad, badErr = i, err
 			}
-			u.ID = r.UserID
-			if err := j.Store.MergeUser(ctx, u); err != nil {
-				return err
-			}
-		}
-		e, created, err := j.Enroller.EnrollUser(ctx, journey, r.UserID, source)
-		var notActive *reporting.NotActiveError
-		if errors.As(err, &notActive) {
-			return err // paused or stopped during the page: see below
-		}
-		// A user this import enrolled before a crash counts as enrolled.
-		if r.Outcome, _, err = reporting.EnrollOutcome(created || e.Source == source, err); err != nil {
+			return nil
+		case err != nil:
 			return err
 		}
-		mu.Lock()
 		done++
 		activity.RecordHeartbeat(ctx, done)
-		mu.Unlock()
 		return nil
 	})
+	if err == nil {
+		err = badErr
+	}
 	var notActive *reporting.NotActiveError
 	if errors.As(err, &notActive) {
 		// The rows enrolled so far stay pending; they count as this
@@ -124,6 +135,11 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 		return ImportPageResult{Status: notActive.Status}, nil
 	}
 	if err != nil {
+		// Count the rows done before the error, so that the job says what
+		// happened to them even if it fails here.
+		if _, cerr := j.Store.CompleteImportRows(ctx, in.JobID, slices.DeleteFunc(rows, pending)); cerr != nil {
+			activity.GetLogger(ctx).Warn("could not record the rows done", "job", in.JobID, "error", cerr)
+		}
 		return ImportPageResult{}, err
 	}
 	p, err := j.Store.CompleteImportRows(ctx, in.JobID, rows)
@@ -131,6 +147,42 @@ func (j *Jobs) ImportPage(ctx context.Context, in ImportPageInput) (ImportPageRe
 		return ImportPageResult{}, err
 	}
 	return ImportPageResult{Rows: len(rows), Progress: p}, nil
+}
+
+// pending reports whether the row has no outcome yet.
+func pending(r reporting.ImportRow) bool { return r.Outcome == "" }
+
+// importRow merges the row's profile and enrolls its user, setting the
+// row's outcome. Errors name the line and user; those no retry can fix
+// cannot proceed.
+func (j *Jobs) importRow(ctx context.Context, journey reporting.Journey, r *reporting.ImportRow, source string) error {
+	fail := func(err error) error {
+		err = fmt.Errorf("line %d (user %s): %w", r.Line, r.UserID, err)
+		if errors.Is(err, reporting.ErrInvalid) {
+			return cannotProceed(err)
+		}
+		return err
+	}
+	if len(r.Profile) > 0 {
+		var u reporting.User
+		if err := json.Unmarshal(r.Profile, &u); err != nil {
+			return cannotProceed(fmt.Errorf("line %d (user %s): the stored profile cannot be read; import this user again", r.Line, r.UserID))
+		}
+		u.ID = r.UserID
+		if err := j.Store.MergeUser(ctx, u); err != nil {
+			return fail(err)
+		}
+	}
+	e, created, err := j.Enroller.EnrollUser(ctx, journey, r.UserID, source)
+	var notActive *reporting.NotActiveError
+	if errors.As(err, &notActive) {
+		return err // paused or stopped during the page: the page stops here
+	}
+	// A user this import enrolled before a crash counts as enrolled.
+	if r.Outcome, _, err = reporting.EnrollOutcome(created || e.Source == source, err); err != nil {
+		return fail(err)
+	}
+	return nil
 }
 
 // BroadcastInput asks for one page of a broadcast to a journey's runs.
@@ -155,6 +207,11 @@ type BroadcastResult struct {
 
 // BroadcastPage signals the next page of the journey's active runs.
 func (j *Jobs) BroadcastPage(ctx context.Context, in BroadcastInput) (BroadcastResult, error) {
+	res, err := j.broadcastPage(ctx, in)
+	return res, j.jobError(ctx, in.JobID, err)
+}
+
+func (j *Jobs) broadcastPage(ctx context.Context, in BroadcastInput) (BroadcastResult, error) {
 	runs, err := j.Store.ActiveEnrollments(ctx, in.JourneyID, in.After, in.Limit)
 	if err != nil || len(runs) == 0 {
 		return BroadcastResult{}, err
@@ -190,6 +247,38 @@ type FinishJobInput struct {
 // FinishJob records a job's final status.
 func (j *Jobs) FinishJob(ctx context.Context, in FinishJobInput) error {
 	return j.Store.FinishJob(ctx, in.JobID, in.Status, in.Error)
+}
+
+// ErrJobCannotProceed is the type of the application errors that fail a
+// job at once: no retry can fix them.
+const ErrJobCannotProceed = "JobCannotProceed"
+
+// cannotProceed makes err one that fails the job without a retry.
+func cannotProceed(err error) error {
+	return temporal.NewNonRetryableApplicationError(err.Error(), ErrJobCannotProceed, err)
+}
+
+// notRetryable reports whether err is one that no retry can fix.
+func notRetryable(err error) bool {
+	var appErr *temporal.ApplicationError
+	return errors.As(err, &appErr) && appErr.NonRetryable()
+}
+
+// jobError is what a step of a job returns for err. One that cannot
+// proceed ends the retries, so that the job fails with it at once. Any other is noted on
+// the job as its last error, for people following it to see why it does
+// not move while Temporal retries the step.
+func (j *Jobs) jobError(ctx context.Context, jobID string, err error) error {
+	if err == nil || notRetryable(err) {
+		return err
+	}
+	// The step's own context may be what ended it.
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+	defer cancel()
+	if nerr := j.Store.NoteJobError(ctx, jobID, err.Error()); nerr != nil {
+		activity.GetLogger(ctx).Warn("could not note the job's error", "job", jobID, "error", nerr)
+	}
+	return err
 }
 
 // each calls fn for 0..n-1 on up to workers goroutines and returns the

@@ -2,9 +2,11 @@ package reporting
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/jmoiron/sqlx"
@@ -27,22 +29,26 @@ const (
 
 // Job is a background job over a journey's audience and its progress.
 type Job struct {
-	ID              string    `db:"id" json:"id"`
-	Kind            string    `db:"kind" json:"kind"`
-	JourneyID       string    `db:"journey_id" json:"journey_id"`
-	Status          string    `db:"status" json:"status"`
-	Total           int       `db:"total" json:"total"`
-	Processed       int       `db:"processed" json:"processed"`
-	Enrolled        int       `db:"enrolled" json:"enrolled"`
-	AlreadyEnrolled int       `db:"already_enrolled" json:"already_enrolled"`
-	NotEligible     int       `db:"not_eligible" json:"not_eligible"`
-	Invalid         int       `db:"invalid" json:"invalid"`
-	Error           string    `db:"error" json:"error,omitempty"`
-	CreatedAt       time.Time `db:"created_at" json:"created_at"`
-	UpdatedAt       time.Time `db:"updated_at" json:"updated_at"`
+	ID              string `db:"id" json:"id"`
+	Kind            string `db:"kind" json:"kind"`
+	JourneyID       string `db:"journey_id" json:"journey_id"`
+	Status          string `db:"status" json:"status"`
+	Total           int    `db:"total" json:"total"`
+	Processed       int    `db:"processed" json:"processed"`
+	Enrolled        int    `db:"enrolled" json:"enrolled"`
+	AlreadyEnrolled int    `db:"already_enrolled" json:"already_enrolled"`
+	NotEligible     int    `db:"not_eligible" json:"not_eligible"`
+	Invalid         int    `db:"invalid" json:"invalid"`
+	Error           string `db:"error" json:"error,omitempty"`
+	// LastError is what the running job is retrying after, set while a
+	// step fails and cleared once it makes progress again.
+	LastError   string     `db:"last_error" json:"last_error,omitempty"`
+	LastErrorAt *time.Time `db:"last_error_at" json:"last_error_at,omitempty"`
+	CreatedAt   time.Time  `db:"created_at" json:"created_at"`
+	UpdatedAt   time.Time  `db:"updated_at" json:"updated_at"`
 }
 
-const jobColumns = `id, kind, journey_id, status, total, processed, enrolled, already_enrolled, not_eligible, invalid, error, created_at, updated_at`
+const jobColumns = `id, kind, journey_id, status, total, processed, enrolled, already_enrolled, not_eligible, invalid, error, last_error, last_error_at, created_at, updated_at`
 
 // CreateJob stores a new running job.
 func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
@@ -71,7 +77,7 @@ type Progress struct {
 	Processed, Enrolled, AlreadyEnrolled, NotEligible, Invalid int
 }
 
-// AddProgress adds p to the job's counters.
+// AddProgress adds p to the job's counters and clears its last error.
 func (s *Store) AddProgress(ctx context.Context, jobID string, p Progress) error {
 	return addProgress(ctx, s.db, jobID, p)
 }
@@ -80,11 +86,21 @@ func addProgress(ctx context.Context, db sqlx.ExecerContext, jobID string, p Pro
 	const q = `
 	UPDATE jobs SET processed = processed + $2, enrolled = enrolled + $3,
 		already_enrolled = already_enrolled + $4, not_eligible = not_eligible + $5,
-		invalid = invalid + $6, updated_at = now()
+		invalid = invalid + $6, last_error = '', last_error_at = NULL, updated_at = now()
 	WHERE id = $1`
 	_, err := db.ExecContext(ctx, q, jobID, p.Processed, p.Enrolled, p.AlreadyEnrolled, p.NotEligible, p.Invalid)
 	if err != nil {
 		return fmt.Errorf("update job progress: %w", err)
+	}
+	return nil
+}
+
+// NoteJobError records errText as what the running job is retrying after,
+// for GET /v1/jobs/{id} to show until the job makes progress again.
+func (s *Store) NoteJobError(ctx context.Context, jobID, errText string) error {
+	const q = `UPDATE jobs SET last_error = $2, last_error_at = now() WHERE id = $1 AND status = 'running'`
+	if _, err := s.db.ExecContext(ctx, q, jobID, errText); err != nil {
+		return fmt.Errorf("note job error: %w", err)
 	}
 	return nil
 }
@@ -100,42 +116,52 @@ func (s *Store) FinishJob(ctx context.Context, jobID, status, errText string) er
 
 // ImportRow is one line of an audience file.
 type ImportRow struct {
-	Line    int             `db:"line"`
-	UserID  string          `db:"user_id"`
+	Line   int    `db:"line"`
+	UserID string `db:"user_id"`
+	// Profile is the JSON of the User fields the row sets; nil when the
+	// file has no column but user_id.
 	Profile json.RawMessage `db:"profile"`
 	// Outcome is what processing the row did: enrolled, already_enrolled,
 	// not_eligible or invalid; empty until then.
 	Outcome string `db:"outcome"`
 }
 
+// importBatch is how many rows one COPY of an import stores.
+const importBatch = 10000
+
 // CreateImport stores an import job with its audience file's rows, in one
-// transaction, the rows with COPY. Rows that arrive with an outcome
-// (invalid ones) count as processed already.
-func (s *Store) CreateImport(ctx context.Context, job Job, rows []ImportRow) (Job, error) {
+// transaction. The rows are copied in batches as rows yields them, so the
+// file is never held in memory. Rows that arrive with an outcome (invalid
+// ones) count as processed already. An error from rows rolls everything
+// back and is returned as it is.
+func (s *Store) CreateImport(ctx context.Context, job Job, rows iter.Seq2[ImportRow, error]) (Job, error) {
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Job{}, fmt.Errorf("create import: %w", err)
 	}
 	defer tx.Rollback()
 
-	var invalid int
-	for _, r := range rows {
-		if r.Outcome != "" {
-			invalid++
-		}
-	}
-	const q = `
-	INSERT INTO jobs (id, kind, journey_id, total, processed, invalid) VALUES ($1, 'import', $2, $3, $4, $4)
-	RETURNING ` + jobColumns
-	var out Job
-	if err := tx.GetContext(ctx, &out, q, job.ID, job.JourneyID, len(rows), invalid); err != nil {
+	const insert = `INSERT INTO jobs (id, kind, journey_id) VALUES ($1, 'import', $2)`
+	if _, err := tx.ExecContext(ctx, insert, job.ID, job.JourneyID); err != nil {
 		return Job{}, fmt.Errorf("insert job: %w", translate(err))
 	}
-	stmt, err := tx.PrepareContext(ctx, `COPY import_rows (job_id, line, user_id, profile, outcome) FROM STDIN`)
-	if err != nil {
-		return Job{}, fmt.Errorf("store import rows: %w", err)
-	}
-	for _, r := range rows {
+	var total, invalid int
+	var stmt *sql.Stmt // the open COPY, if any
+	defer func() {
+		if stmt != nil {
+			stmt.Close()
+		}
+	}()
+	for r, err := range rows {
+		if err != nil {
+			return Job{}, err
+		}
+		if stmt == nil {
+			stmt, err = tx.PrepareContext(ctx, `COPY import_rows (job_id, line, user_id, profile, outcome) FROM STDIN`)
+			if err != nil {
+				return Job{}, fmt.Errorf("store import rows: %w", err)
+			}
+		}
 		var profile any
 		if len(r.Profile) > 0 {
 			profile = string(r.Profile)
@@ -143,12 +169,31 @@ func (s *Store) CreateImport(ctx context.Context, job Job, rows []ImportRow) (Jo
 		if _, err := stmt.ExecContext(ctx, job.ID, r.Line, r.UserID, profile, r.Outcome); err != nil {
 			return Job{}, fmt.Errorf("store import row %d: %w", r.Line, err)
 		}
+		total++
+		if r.Outcome != "" {
+			invalid++
+		}
+		if total%importBatch == 0 {
+			err := endCopy(ctx, stmt)
+			stmt = nil
+			if err != nil {
+				return Job{}, fmt.Errorf("store import rows up to line %d: %w", r.Line, err)
+			}
+		}
 	}
-	if _, err := stmt.ExecContext(ctx); err != nil {
-		return Job{}, fmt.Errorf("store import rows: %w", err)
+	if stmt != nil {
+		err := endCopy(ctx, stmt)
+		stmt = nil
+		if err != nil {
+			return Job{}, fmt.Errorf("store import rows: %w", err)
+		}
 	}
-	if err := stmt.Close(); err != nil {
-		return Job{}, fmt.Errorf("store import rows: %w", err)
+	const count = `
+	UPDATE jobs SET total = $2, processed = $3, invalid = $3 WHERE id = $1
+	RETURNING ` + jobColumns
+	var out Job
+	if err := tx.GetContext(ctx, &out, count, job.ID, total, invalid); err != nil {
+		return Job{}, fmt.Errorf("count import rows: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return Job{}, fmt.Errorf("create import: %w", err)
@@ -156,16 +201,42 @@ func (s *Store) CreateImport(ctx context.Context, job Job, rows []ImportRow) (Jo
 	return out, nil
 }
 
+// endCopy sends the rows a COPY holds and ends it; Postgres reports what
+// it refused only then.
+func endCopy(ctx context.Context, stmt *sql.Stmt) error {
+	_, err := stmt.ExecContext(ctx)
+	if cerr := stmt.Close(); err == nil {
+		err = cerr
+	}
+	return err
+}
+
 // PendingImportRows returns up to limit rows of the job not processed yet,
 // in file order.
 func (s *Store) PendingImportRows(ctx context.Context, jobID string, limit int) ([]ImportRow, error) {
 	const q = `SELECT line, user_id, profile, outcome FROM import_rows
 	WHERE job_id = $1 AND outcome = '' ORDER BY line LIMIT $2`
-	rows := []ImportRow{}
-	if err := s.db.SelectContext(ctx, &rows, q, jobID, limit); err != nil {
+	rows, err := s.db.QueryContext(ctx, q, jobID, limit)
+	if err != nil {
 		return nil, fmt.Errorf("list import rows: %w", err)
 	}
-	return rows, nil
+	defer rows.Close()
+	out := []ImportRow{}
+	for rows.Next() {
+		var r ImportRow
+		// A []byte, not Profile itself: a file of user ids alone stores
+		// NULL, which a json.RawMessage cannot be scanned from.
+		var profile []byte
+		if err := rows.Scan(&r.Line, &r.UserID, &profile, &r.Outcome); err != nil {
+			return nil, fmt.Errorf("list import rows: %w", err)
+		}
+		r.Profile = profile
+		out = append(out, r)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list import rows: %w", err)
+	}
+	return out, nil
 }
 
 // CompleteImportRows records the outcome of processed rows and adds them to

@@ -23,6 +23,9 @@ import (
 var (
 	ErrNotFound  = errors.New("not found")
 	ErrDuplicate = errors.New("already exists")
+	// ErrInvalid is data Postgres refuses (a value it cannot store, a
+	// broken constraint): trying again will not help.
+	ErrInvalid = errors.New("refused by the database")
 )
 
 //go:embed migrations/*.sql
@@ -167,8 +170,12 @@ func translate(err error) error {
 		return ErrNotFound
 	}
 	var pqErr *pq.Error
-	if errors.As(err, &pqErr) && pqErr.Code == "23505" {
+	switch {
+	case !errors.As(err, &pqErr):
+	case pqErr.Code == "23505":
 		return fmt.Errorf("%w: %s", ErrDuplicate, pqErr.Constraint)
+	case pqErr.Code.Class() == "22", pqErr.Code.Class() == "23": // data exception, integrity constraint
+		return fmt.Errorf("%w: %s", ErrInvalid, pqErr.Message)
 	}
 	return err
 }

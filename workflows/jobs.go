@@ -109,7 +109,7 @@ func jobOptions(summary string) workflow.ActivityOptions {
 func finishJob(ctx workflow.Context, jobID string, err error) error {
 	in := activities.FinishJobInput{JobID: jobID, Status: reporting.JobCompleted}
 	if err != nil {
-		in.Status, in.Error = reporting.JobFailed, journey.Cause(err)
+		in.Status, in.Error = reporting.JobFailed, jobFailure(err)
 	}
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{
 		StartToCloseTimeout: 10 * time.Second,
@@ -120,6 +120,17 @@ func finishJob(ctx workflow.Context, jobID string, err error) error {
 		return ferr
 	}
 	return err
+}
+
+// jobFailure says why a job failed: the message of the outermost
+// application error, which has the context its activity gave it (the line
+// of an import, say), unlike the innermost one.
+func jobFailure(err error) string {
+	var appErr *temporal.ApplicationError
+	if errors.As(err, &appErr) {
+		return appErr.Message()
+	}
+	return err.Error()
 }
 
 // EnrollUser enrolls the user without a trigger event, for the activities

@@ -33,8 +33,12 @@ type apiJob struct {
 	NotEligible     int64  `json:"not_eligible"`
 	Invalid         int64  `json:"invalid"`
 	Error           string `json:"error"`
-	CreatedAt       string `json:"created_at"`
-	UpdatedAt       string `json:"updated_at"`
+	// LastError is what a running job is retrying after; empty once it
+	// makes progress again.
+	LastError   string `json:"last_error"`
+	LastErrorAt string `json:"last_error_at"`
+	CreatedAt   string `json:"created_at"`
+	UpdatedAt   string `json:"updated_at"`
 }
 
 // finished reports whether the job has stopped, for better or worse.

@@ -101,7 +101,7 @@ func enrollFrom(ctx context.Context, args []string, getenv func(string) string, 
 		return err
 	}
 	defer f.Close()
-	a, err := checkCSV(f, f.name)
+	users, err := checkCSV(f, f.name)
 	if err != nil {
 		return err
 	}
@@ -109,18 +109,14 @@ func enrollFrom(ctx context.Context, args []string, getenv func(string) string, 
 	if err != nil {
 		return err
 	}
-	var skip int64
-	if a.bom {
-		skip = int64(len(utf8BOM))
-	}
-	if _, err := f.Seek(skip, io.SeekStart); err != nil {
+	if _, err := f.Seek(0, io.SeekStart); err != nil {
 		return fmt.Errorf("rewind %s: %w", f.name, err)
 	}
 
 	c := &apiClient{base: cfg.APIURL, key: cfg.APIKey, http: &http.Client{}}
-	fmt.Fprintf(stderr, "uploading %s: %d users for journey %q\n", f.name, a.users, cfg.Journey)
+	fmt.Fprintf(stderr, "uploading %s: %d users for journey %q\n", f.name, users, cfg.Journey)
 	start := time.Now()
-	j, err := c.importCSV(ctx, cfg.Journey, f.File, st.Size()-skip)
+	j, err := c.importCSV(ctx, cfg.Journey, f.File, st.Size())
 	if err != nil {
 		return uploadError(ctx, f.name, err)
 	}
@@ -269,6 +265,11 @@ func (p *barProgress) update(j apiJob) {
 	} else if p.bar.GetMax64() != j.Total {
 		p.bar.ChangeMax64(j.Total)
 	}
+	if j.LastError != "" {
+		p.bar.Describe("enrolling, " + retrying(j))
+	} else {
+		p.bar.Describe("enrolling")
+	}
 	p.bar.Set64(min(j.Processed, j.Total)) // drawing errors are not worth stopping for
 }
 
@@ -278,32 +279,47 @@ func (p *barProgress) stop() {
 	}
 }
 
-// lineProgress prints one line every so often.
+// lineProgress prints one line every so often, and at once when the job
+// runs into an error.
 type lineProgress struct {
-	w     io.Writer
-	start time.Time
-	every time.Duration
-	last  time.Time
+	w       io.Writer
+	start   time.Time
+	every   time.Duration
+	last    time.Time
+	lastErr string
 }
 
 func (p *lineProgress) update(j apiJob) {
 	now := time.Now()
-	if j.finished() || now.Sub(p.last) < p.every {
+	if j.finished() || (now.Sub(p.last) < p.every && j.LastError == p.lastErr) {
 		return // the summary tells the end
 	}
-	p.last = now
+	p.last, p.lastErr = now, j.LastError
 	elapsed := now.Sub(p.start)
+	var line string
 	switch {
 	case j.Total <= 0:
-		fmt.Fprintf(p.w, "import %s: %d users processed\n", j.ID, j.Processed)
+		line = fmt.Sprintf("import %s: %d users processed", j.ID, j.Processed)
 	case j.Processed <= 0:
-		fmt.Fprintf(p.w, "import %s: 0/%d users\n", j.ID, j.Total)
+		line = fmt.Sprintf("import %s: 0/%d users", j.ID, j.Total)
 	default:
 		r := perSecond(j.Processed, elapsed)
 		left := time.Duration(float64(j.Total-j.Processed) / r * float64(time.Second))
-		fmt.Fprintf(p.w, "import %s: %d/%d users (%d%%), %.0f users/s, about %v left\n",
+		line = fmt.Sprintf("import %s: %d/%d users (%d%%), %.0f users/s, about %v left",
 			j.ID, j.Processed, j.Total, j.Processed*100/j.Total, r, left.Round(time.Second))
 	}
+	if j.LastError != "" {
+		line += "; " + retrying(j)
+	}
+	fmt.Fprintln(p.w, line)
 }
 
 func (p *lineProgress) stop() {}
+
+// retrying says what the job is retrying after, and since when.
+func retrying(j apiJob) string {
+	if at, err := time.Parse(time.RFC3339Nano, j.LastErrorAt); err == nil {
+		return fmt.Sprintf("retrying after an error at %s: %s", at.Local().Format(time.TimeOnly), j.LastError)
+	}
+	return "retrying after an error: " + j.LastError
+}
