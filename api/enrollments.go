@@ -49,7 +49,7 @@ type enrollRequest struct {
 // when there is one: 202 for a new enrollment, 200 for an existing one.
 func (s *Server) enroll(c echo.Context) error {
 	var req enrollRequest
-	if err := bind(c, &req); err != nil {
+	if err := bind(c, &req, maxEnrollBody); err != nil {
 		return err
 	}
 	if err := checkID("user_id", req.UserID); err != nil {
@@ -96,10 +96,6 @@ func isUnavailable(err error) bool {
 	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
 }
 
-type batchEnrollRequest struct {
-	UserIDs []string `json:"user_ids"`
-}
-
 // batchResult is the outcome of one user in a batch.
 type batchResult struct {
 	UserID  string `json:"user_id"`
@@ -108,17 +104,16 @@ type batchResult struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// maxBatch bounds batch requests; larger audiences go through imports.
-const maxBatch = 1000
-
 // enrollBatch enrolls up to 1,000 users, with a result per user.
 func (s *Server) enrollBatch(c echo.Context) error {
-	var req batchEnrollRequest
-	if err := bind(c, &req); err != nil {
+	var req struct {
+		UserIDs []string `json:"user_ids"`
+	}
+	if err := bind(c, &req, maxEnrollBatchBody); err != nil {
 		return err
 	}
 	if len(req.UserIDs) == 0 || len(req.UserIDs) > maxBatch {
-		return Errorf(CodeInvalid, "user_ids must list 1 to %d users; import larger audiences with POST /v1/journeys/{id}/imports", maxBatch)
+		return Errorf(CodeInvalid, "user_ids must list 1 to %d users, not %d; import larger audiences with POST /v1/journeys/{id}/imports", maxBatch, len(req.UserIDs))
 	}
 	j, err := s.journey(c)
 	if err != nil {

@@ -102,6 +102,7 @@ func New(cfg Config) http.Handler {
 			return next(c)
 		}
 	})
+	e.Pre(checkURL)
 	s.routes(e)
 	return e
 }

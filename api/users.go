@@ -31,37 +31,53 @@ type userRequest struct {
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-// validate checks the profile and puts the locale in its usual case.
+// validate checks the profile against the limits of limits.go and puts
+// the locale in its usual case.
 func (r *userRequest) validate() error {
 	if r.Email != "" {
+		if err := checkLength("email", r.Email, maxEmailLength); err != nil {
+			return err
+		}
 		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
 			return Errorf(CodeInvalid, "email %q is not an email address", r.Email)
 		}
 	}
 	if r.Phone != "" && !e164.MatchString(r.Phone) {
-		return Errorf(CodeInvalid, "phone %q must be in E.164 form, such as +989121234567", r.Phone)
+		return Errorf(CodeInvalid, "phone %q must be in E.164 form, such as +989121234567", clip(r.Phone))
+	}
+	if err := checkLength("push_token", r.PushToken, maxPushTokenLength); err != nil {
+		return err
 	}
 	if r.Timezone != "" {
+		if err := checkLength("timezone", r.Timezone, maxTimezoneLength); err != nil {
+			return err
+		}
 		if _, err := time.LoadLocation(r.Timezone); err != nil {
 			return Errorf(CodeInvalid, "timezone %q is not an IANA time zone such as Asia/Tehran", r.Timezone)
 		}
 	}
-	if len(r.Attributes) > 0 && string(r.Attributes) != "null" {
-		var obj map[string]any
-		if err := json.Unmarshal(r.Attributes, &obj); err != nil {
-			return Errorf(CodeInvalid, "attributes must be a JSON object, such as {\"first_name\": \"Sara\"}")
-		}
+	if err := checkObject("attributes", r.Attributes, `{"first_name": "Sara"}`); err != nil {
+		return err
+	}
+	if err := checkSize("attributes", r.Attributes, maxAttributesSize); err != nil {
+		return err
 	}
 	if r.Locale != "" {
+		if err := checkLength("locale", r.Locale, maxLocaleLength); err != nil {
+			return err
+		}
 		l, err := activities.ParseLocale(r.Locale)
 		if err != nil {
 			return Errorf(CodeInvalid, "%v", err)
 		}
 		r.Locale = l
 	}
-	for _, c := range r.Unsubscribed {
+	if len(r.Unsubscribed) > maxUnsubscribed {
+		return Errorf(CodeInvalid, "unsubscribed lists %d channels; the limit is %d", len(r.Unsubscribed), maxUnsubscribed)
+	}
+	for i, c := range r.Unsubscribed {
 		if !c.Valid() {
-			return Errorf(CodeInvalid, "unsubscribed: %q is not a channel; use push, email, sms or webhook", c)
+			return Errorf(CodeInvalid, "unsubscribed[%d]: %q is not a channel; use push, email, sms or webhook", i, clip(string(c)))
 		}
 	}
 	return nil
@@ -84,7 +100,7 @@ func (s *Server) putUser(c echo.Context) error {
 		return err
 	}
 	var req userRequest
-	if err := bind(c, &req); err != nil {
+	if err := bind(c, &req, maxUserBody); err != nil {
 		return err
 	}
 	if err := req.validate(); err != nil {
@@ -105,9 +121,10 @@ func (s *Server) putUser(c echo.Context) error {
 }
 
 func (s *Server) getUser(c echo.Context) error {
-	u, err := s.store.User(c.Request().Context(), c.Param("user_id"))
+	id := c.Param("user_id")
+	u, err := s.store.User(c.Request().Context(), id)
 	if errors.Is(err, reporting.ErrNotFound) {
-		return Errorf(CodeNotFound, "user %q has no profile; create it with PUT /v1/users/%s", c.Param("user_id"), c.Param("user_id"))
+		return Errorf(CodeNotFound, "user %q has no profile; create it with PUT /v1/users/{user_id}", clip(id))
 	}
 	if err != nil {
 		return err
@@ -121,7 +138,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$`)
 // 1 to 128 letters, digits and _ . : @ -, starting with a letter or digit.
 func checkID(field, id string) error {
 	if !idPattern.MatchString(id) {
-		return Errorf(CodeInvalid, "%s %q must be 1 to 128 letters, digits or _ . : @ -, starting with a letter or digit", field, id)
+		return Errorf(CodeInvalid, "%s %q must be 1 to %d letters, digits or _ . : @ -, starting with a letter or digit", field, clip(id), maxIDLength)
 	}
 	return nil
 }
