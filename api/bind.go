@@ -23,6 +23,32 @@ func bind(c echo.Context, v any, limit int64) error {
 	return decode(raw, "the body", v)
 }
 
+// bindBatch reads a batch body, {"<field>": [...]}, of at most limit
+// bytes, and returns its items undecoded: each is decoded on its own, so
+// that an invalid item fails alone.
+func bindBatch(c echo.Context, limit int64, field string) ([]json.RawMessage, error) {
+	raw, err := readBody(c, limit)
+	if err != nil {
+		return nil, err
+	}
+	var body map[string]json.RawMessage
+	if err := decodeFields(raw, "the body", &body); err != nil {
+		return nil, err
+	}
+	for k := range body {
+		if k != field {
+			return nil, Errorf(CodeInvalid, "unknown field %q; /openapi.yaml lists the fields of each request", clip(k))
+		}
+	}
+	var items []json.RawMessage
+	if list := body[field]; !isNull(list) {
+		if err := json.Unmarshal(list, &items); err != nil {
+			return nil, Errorf(CodeInvalid, "%s must be an array, not %s", field, jsonKind(bytes.TrimSpace(list)[0]))
+		}
+	}
+	return items, nil
+}
+
 // readBody reads the request body, refusing one over limit bytes with 413.
 func readBody(c echo.Context, limit int64) ([]byte, error) {
 	tooLarge := Errorf(CodeTooLarge, "the body is larger than %s, the limit of %s %s",

@@ -132,26 +132,31 @@ func (s *Server) postEvent(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, res)
 }
 
-// postEvents takes up to 1,000 events with a result per event. Each user's
-// events are processed in the order given; different users' in parallel.
+// postEvents takes up to 1,000 events with a result per event. An event
+// that is not valid gets its error and the others go on. Each user's events
+// are processed in the order given; different users' in parallel.
 func (s *Server) postEvents(c echo.Context) error {
-	var req struct {
-		Events []eventRequest `json:"events"`
-	}
-	if err := bind(c, &req, maxEventBatchBody); err != nil {
+	items, err := bindBatch(c, maxEventBatchBody, "events")
+	if err != nil {
 		return err
 	}
-	if len(req.Events) == 0 || len(req.Events) > maxEvents {
-		return Errorf(CodeInvalid, "events must list 1 to %d events, not %d", maxEvents, len(req.Events))
+	if len(items) == 0 || len(items) > maxEvents {
+		return Errorf(CodeInvalid, "events must list 1 to %d events, not %d", maxEvents, len(items))
 	}
-	results := make([]eventResult, len(req.Events))
+	results := make([]eventResult, len(items))
+	events := make([]eventRequest, len(items))
 	byUser := map[string][]int{}
 	var users []string
-	for i, r := range req.Events {
-		if _, ok := byUser[r.UserID]; !ok {
-			users = append(users, r.UserID)
+	for i, item := range items {
+		if err := decode(item, "the event", &events[i]); err != nil {
+			results[i] = s.eventFailed(c.Request().Context(), events[i].EventID, err)
+			continue
 		}
-		byUser[r.UserID] = append(byUser[r.UserID], i)
+		u := events[i].UserID
+		if _, ok := byUser[u]; !ok {
+			users = append(users, u)
+		}
+		byUser[u] = append(byUser[u], i)
 	}
 	ctx := c.Request().Context()
 	var g errgroup.Group
@@ -159,7 +164,18 @@ func (s *Server) postEvents(c echo.Context) error {
 	for _, u := range users {
 		g.Go(func() error {
 			for _, i := range byUser[u] {
-				results[i] = s.ingestOne(ctx, req.Events[i])
+				// Validated now, not before: an event without occurred_at
+				// happened when it is processed, after the user's earlier
+				// events of the batch.
+				ev, err := events[i].validate(time.Now())
+				var res eventResult
+				if err == nil {
+					res, err = s.ingest(ctx, ev)
+				}
+				if err != nil {
+					res = s.eventFailed(ctx, events[i].EventID, err)
+				}
+				results[i] = res
 			}
 			return nil
 		})
@@ -168,22 +184,16 @@ func (s *Server) postEvents(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"results": results})
 }
 
-// ingestOne processes one event of a batch, turning its error into its
-// result.
-func (s *Server) ingestOne(ctx context.Context, r eventRequest) eventResult {
-	ev, err := r.validate(time.Now())
-	if err == nil {
-		var res eventResult
-		if res, err = s.ingest(ctx, ev); err == nil {
-			return res
-		}
-	}
+// eventFailed is the result of an event of a batch that was refused or
+// failed. A refusal says what to fix; only a failure of the service says to
+// retry.
+func (s *Server) eventFailed(ctx context.Context, eventID string, err error) eventResult {
 	var apiErr *Error
 	if !errors.As(err, &apiErr) {
-		s.log.ErrorContext(ctx, "ingest event", "event_id", r.EventID, "error", err)
+		s.log.ErrorContext(ctx, "ingest event", "event_id", eventID, "error", err)
 		apiErr = Errorf(CodeInternal, "the event could not be processed; retry it with the same event_id")
 	}
-	return eventResult{EventID: r.EventID, Entries: []entryResult{}, Error: apiErr}
+	return eventResult{EventID: eventID, Entries: []entryResult{}, Error: apiErr}
 }
 
 // ingest stores ev and acts on it. A repeated event_id is stored once and
