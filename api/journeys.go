@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -124,7 +125,7 @@ func (s *Server) createJourney(c echo.Context) error {
 	if req.HoldoutPercent < 0 || req.HoldoutPercent > reporting.MaxHoldoutPercent {
 		return Errorf(CodeInvalid, "holdout_percent %d must be between 0 and %d", req.HoldoutPercent, reporting.MaxHoldoutPercent)
 	}
-	config, err := journeyConfig(typ, req.Config)
+	config, err := s.journeyConfig(c.Request().Context(), typ, req.Config)
 	if err != nil {
 		return err
 	}
@@ -142,9 +143,9 @@ func (s *Server) createJourney(c echo.Context) error {
 	return c.JSON(http.StatusCreated, j)
 }
 
-// journeyConfig validates a config for the journey type and fills in its
-// defaults.
-func journeyConfig(typ workflows.Type, raw json.RawMessage) (json.RawMessage, error) {
+// journeyConfig validates a config for the journey type, fills in its
+// defaults and checks that the templates it names exist.
+func (s *Server) journeyConfig(ctx context.Context, typ workflows.Type, raw json.RawMessage) (json.RawMessage, error) {
 	if !isNull(raw) {
 		if err := checkTextLength(raw, "config", maxConfigText); err != nil {
 			return nil, err
@@ -155,7 +156,19 @@ func journeyConfig(typ workflows.Type, raw json.RawMessage) (json.RawMessage, er
 	if errors.As(err, &cfgErr) {
 		return nil, Errorf(CodeInvalid, "%s", cfgErr.Error())
 	}
-	return config, err
+	if err != nil {
+		return nil, err
+	}
+	missing, err := s.store.MissingTemplates(ctx, typ.Plan(config).Templates)
+	if err != nil || len(missing) == 0 {
+		return config, err
+	}
+	field := "config"
+	if path := findText(config, "template", missing[0]); path != "" {
+		field += "." + path
+	}
+	return nil, Errorf(CodeInvalid, "%s: template %q does not exist; create it with PUT /v1/templates/{id} first (GET /v1/templates lists them)",
+		field, clip(missing[0]))
 }
 
 // journeyPatch is the body of PATCH /v1/journeys/{id}.
@@ -188,7 +201,7 @@ func (s *Server) patchJourney(c echo.Context) error {
 	}
 	if req.Config != nil {
 		typ, _ := workflows.Lookup(j.Type)
-		if u.Config, err = journeyConfig(typ, req.Config); err != nil {
+		if u.Config, err = s.journeyConfig(c.Request().Context(), typ, req.Config); err != nil {
 			return err
 		}
 	}

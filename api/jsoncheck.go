@@ -29,6 +29,26 @@ func checkTextLength(raw []byte, root string, max int) error {
 	return s.document()
 }
 
+// findText returns the JSON path of the first string value text under a
+// key named key in raw, such as touches[1].template, or "".
+func findText(raw []byte, key, text string) string {
+	var found string
+	s := &scanner{b: raw, visit: func(s *scanner, start, end int) bool {
+		last := len(s.path) - 1
+		if last < 0 || string(s.path[last].key) != `"`+key+`"` || raw[start] != '"' {
+			return false
+		}
+		var got string
+		if json.Unmarshal(raw[start:end], &got) != nil || got != text {
+			return false
+		}
+		found = s.pathString()
+		return true
+	}}
+	_ = s.document()
+	return found
+}
+
 // pathAt returns the JSON path of the innermost value of raw around byte
 // offset off (where encoding/json reports a type error), or "" when it
 // cannot tell.

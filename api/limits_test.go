@@ -91,6 +91,10 @@ func TestInputLimits(t *testing.T) {
 		{"NUL in a path", "GET", "/v1/users/u%001", ``, 400, []string{"the path must be valid UTF-8 without NUL"}},
 		{"invalid UTF-8 in a query", "GET", "/v1/journeys/cart/report?from=%ff", ``, 400, []string{`query parameter "from"`}},
 		// Validation gaps.
+		{"touch naming no template", "POST", "/v1/journeys", journey(`, "config": {"touches": [{"after": "1h", "channel": "push", "template": "cart_offer"}, {"after": "1h", "channel": "sms", "template": "nope"}]}`), 400, []string{`config.touches[1].template: template "nope" does not exist`}},
+		{"flow sending no template", "POST", "/v1/journeys", `{"name": "F", "type": "flow", "goal_event": "purchase", "config": {"start": "push", "nodes": {
+			"push": {"type": "send", "channel": "push", "template": "nope", "next": "done"}, "done": {"type": "exit", "reason": "sent"}}}}`, 400, []string{`config.nodes.push.template: template "nope" does not exist`}},
+		{"patch to no template", "PATCH", "/v1/journeys/cart", `{"config": {"touches": [{"after": "1h", "channel": "push", "template": "nope"}]}}`, 400, []string{`config.touches[0].template: template "nope" does not exist`}},
 		{"patch name", "PATCH", "/v1/journeys/cart", `{"name": "` + strings.Repeat("n", 201) + `"}`, 400, []string{"name is 201 characters long; the limit is 200"}},
 	}
 	for _, tt := range tests {
@@ -138,4 +142,6 @@ func TestInputsWithinLimits(t *testing.T) {
 	h.mustCall("POST", "/v1/journeys", map[string]any{"name": strings.Repeat("ن", 200), "type": "cart_abandonment",
 		"goal_event": "purchase", "exit_events": []string{"a", "b", "c", "d", "e", "f", "g", "h", "i", "j", "k", "l", "m", "n", "o", "p", "q", "r", "s", "t"}}, 201, nil)
 	h.mustCall("PUT", "/v1/templates/t1", map[string]any{"locale": "en", "body": strings.Repeat("b", 64<<10)}, 200, nil)
+	h.mustCall("POST", "/v1/journeys", `{"name": "F", "type": "flow", "goal_event": "purchase", "config": {"start": "push", "nodes": {
+		"push": {"type": "send", "channel": "push", "template": "t1", "next": "done"}, "done": {"type": "exit", "reason": "sent"}}}}`, 201, nil)
 }
