@@ -41,7 +41,7 @@ func TestInputLimits(t *testing.T) {
 		{"batch body", "POST", "/v1/events/batch", `{"events": [` + strings.Repeat(event(`{}`)+",", 120000) + event(`{}`) + `]}`, 413, []string{"8 MiB"}},
 		// The shape of the body.
 		{"null profile", "PUT", "/v1/users/u1", `null`, 400, []string{"the body must be a JSON object", "not null"}},
-		{"array profile", "PUT", "/v1/users/u1", `[]`, 400, []string{"the body must be a JSON object", "not an array"}},
+		{"array profile", "PATCH", "/v1/users/u1", `[]`, 400, []string{"the body must be a JSON object", "not an array"}},
 		{"empty body", "POST", "/v1/events", ``, 400, []string{"empty"}},
 		{"two objects", "POST", "/v1/events", event(`{}`) + `{}`, 400, []string{"one object"}},
 		// JSON types, named as JSON names them.
@@ -82,7 +82,7 @@ func TestInputLimits(t *testing.T) {
 		// Text Postgres refuses, in typed fields and inside JSON objects.
 		{"NUL in an email", "PUT", "/v1/users/u1", `{"email": "sara\u0000@example.com"}`, 400, []string{"email contains a NUL character"}},
 		{"NUL in an attribute", "PUT", "/v1/users/u1", `{"attributes": {"first_name": "Sa\u0000ra"}}`, 400, []string{"attributes.first_name contains a NUL character"}},
-		{"NUL in an attribute's key", "PUT", "/v1/users/u1", `{"attributes": {"a\u0000": 1}}`, 400, []string{"attributes has a key that contains a NUL character"}},
+		{"NUL in an attribute's key", "PATCH", "/v1/users/u1", `{"attributes": {"a\u0000": 1}}`, 400, []string{"attributes has a key that contains a NUL character"}},
 		{"invalid UTF-8 in a name", "POST", "/v1/journeys", journey(`, "name": "Cart ` + "\xff\xfe" + `"`), 400, []string{"name is not valid UTF-8"}},
 		{"invalid UTF-8 in properties", "POST", "/v1/events", event(`{"items": [{"title": "` + "\xc3" + `"}]}`), 400, []string{"properties.items[0].title is not valid UTF-8"}},
 		{"unpaired surrogate", "POST", "/v1/events", event(`{"note": "\ud800"}`), 400, []string{`properties.note contains an unpaired UTF-16 surrogate (\ud800)`}},

@@ -16,7 +16,8 @@ import (
 	"journeys/reporting"
 )
 
-// userRequest is the body of PUT /v1/users/{user_id}.
+// userRequest is a profile as a request or a row of an audience file
+// gives it, "" standing for a field not given.
 type userRequest struct {
 	Email      string          `json:"email"`
 	Phone      string          `json:"phone"`
@@ -83,37 +84,118 @@ func (r *userRequest) validate() error {
 	return nil
 }
 
-// unsubscribed returns the channels of r.Unsubscribed, each once.
-func (r userRequest) unsubscribed() []string {
-	out := []string{}
-	for _, c := range r.Unsubscribed {
-		if !slices.Contains(out, string(c)) {
-			out = append(out, string(c))
-		}
-	}
-	return out
+// userBody is the body of PUT and PATCH /v1/users/{user_id}. A field that
+// is absent or null is not sent: PUT clears it (but keeps unsubscribed),
+// PATCH keeps it.
+type userBody struct {
+	Email     *string `json:"email"`
+	Phone     *string `json:"phone"`
+	PushToken *string `json:"push_token"`
+	Timezone  *string `json:"timezone"`
+	// Attributes is free JSON for templates. PATCH merges it key by key,
+	// a null value removing the key.
+	Attributes   json.RawMessage     `json:"attributes"`
+	Locale       *string             `json:"locale"`
+	Unsubscribed *[]channels.Channel `json:"unsubscribed"`
 }
 
+// validate checks the fields sent as userRequest.validate does.
+func (r *userBody) validate() error {
+	p := userRequest{Attributes: r.Attributes}
+	for _, f := range []struct {
+		from *string
+		to   *string
+	}{{r.Email, &p.Email}, {r.Phone, &p.Phone}, {r.PushToken, &p.PushToken}, {r.Timezone, &p.Timezone}, {r.Locale, &p.Locale}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	if r.Unsubscribed != nil {
+		p.Unsubscribed = *r.Unsubscribed
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	if r.Locale != nil {
+		r.Locale = &p.Locale
+	}
+	return nil
+}
+
+// patch turns the request into a change of the stored profile. replace
+// (PUT) clears what the request leaves out, except unsubscribed, which
+// changes only when sent: a profile sync must not re-subscribe someone
+// who opted out through an email's link.
+func (r userBody) patch(replace bool) (reporting.UserPatch, error) {
+	p := reporting.UserPatch{Email: r.Email, Phone: r.Phone, PushToken: r.PushToken,
+		Timezone: r.Timezone, Locale: r.Locale, ReplaceAttributes: replace}
+	if replace {
+		for _, f := range []**string{&p.Email, &p.Phone, &p.PushToken, &p.Timezone, &p.Locale} {
+			if *f == nil {
+				*f = new(string)
+			}
+		}
+	}
+	if r.Unsubscribed != nil {
+		out := []string{}
+		for _, c := range *r.Unsubscribed {
+			if !slices.Contains(out, string(c)) {
+				out = append(out, string(c))
+			}
+		}
+		p.Unsubscribed = &out
+	}
+	if isNull(r.Attributes) {
+		return p, nil
+	}
+	if replace {
+		p.Attributes = r.Attributes
+		return p, nil
+	}
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(r.Attributes, &attrs); err != nil {
+		return p, Errorf(CodeInvalid, "attributes must be a JSON object")
+	}
+	set := map[string]json.RawMessage{}
+	for k, v := range attrs {
+		if isNull(v) {
+			p.RemoveAttributes = append(p.RemoveAttributes, k)
+		} else {
+			set[k] = v
+		}
+	}
+	raw, err := json.Marshal(set)
+	p.Attributes = raw
+	return p, err
+}
+
+// putUser creates the profile or replaces it; see userBody.patch.
 func (s *Server) putUser(c echo.Context) error {
+	return s.saveUser(c, true)
+}
+
+// patchUser creates the profile or changes only the fields sent.
+func (s *Server) patchUser(c echo.Context) error {
+	return s.saveUser(c, false)
+}
+
+func (s *Server) saveUser(c echo.Context, replace bool) error {
 	id := c.Param("user_id")
 	if err := checkID("user_id", id); err != nil {
 		return err
 	}
-	var req userRequest
+	var req userBody
 	if err := bind(c, &req, maxUserBody); err != nil {
 		return err
 	}
 	if err := req.validate(); err != nil {
 		return err
 	}
-	attrs := req.Attributes
-	if string(attrs) == "null" {
-		attrs = nil
+	p, err := req.patch(replace)
+	if err != nil {
+		return err
 	}
-	u, err := s.store.PutUser(c.Request().Context(), reporting.User{
-		ID: id, Email: req.Email, Phone: req.Phone, PushToken: req.PushToken,
-		Timezone: req.Timezone, Attributes: attrs, Locale: req.Locale, Unsubscribed: req.unsubscribed(),
-	})
+	u, err := s.store.PatchUser(c.Request().Context(), id, p)
 	if err != nil {
 		return err
 	}
