@@ -1,7 +1,9 @@
 package api
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net/http"
@@ -49,7 +51,7 @@ type enrollRequest struct {
 // when there is one: 202 for a new enrollment, 200 for an existing one.
 func (s *Server) enroll(c echo.Context) error {
 	var req enrollRequest
-	if err := bind(c, &req); err != nil {
+	if err := bind(c, &req, maxEnrollBody); err != nil {
 		return err
 	}
 	if err := checkID("user_id", req.UserID); err != nil {
@@ -96,10 +98,6 @@ func isUnavailable(err error) bool {
 	return errors.As(err, &unavailable) || errors.As(err, &deadline) || errors.Is(err, context.DeadlineExceeded)
 }
 
-type batchEnrollRequest struct {
-	UserIDs []string `json:"user_ids"`
-}
-
 // batchResult is the outcome of one user in a batch.
 type batchResult struct {
 	UserID  string `json:"user_id"`
@@ -108,17 +106,15 @@ type batchResult struct {
 	Error   string `json:"error,omitempty"`
 }
 
-// maxBatch bounds batch requests; larger audiences go through imports.
-const maxBatch = 1000
-
-// enrollBatch enrolls up to 1,000 users, with a result per user.
+// enrollBatch enrolls up to 1,000 users, with a result per user. An id that
+// is not valid gets the outcome invalid and the others go on.
 func (s *Server) enrollBatch(c echo.Context) error {
-	var req batchEnrollRequest
-	if err := bind(c, &req); err != nil {
+	items, err := bindBatch(c, maxEnrollBatchBody, "user_ids")
+	if err != nil {
 		return err
 	}
-	if len(req.UserIDs) == 0 || len(req.UserIDs) > maxBatch {
-		return Errorf(CodeInvalid, "user_ids must list 1 to %d users; import larger audiences with POST /v1/journeys/{id}/imports", maxBatch)
+	if len(items) == 0 || len(items) > maxBatch {
+		return Errorf(CodeInvalid, "user_ids must list 1 to %d users, not %d; import larger audiences with POST /v1/journeys/{id}/imports", maxBatch, len(items))
 	}
 	j, err := s.journey(c)
 	if err != nil {
@@ -128,11 +124,17 @@ func (s *Server) enrollBatch(c echo.Context) error {
 		return Errorf(CodeConflict, "journey %q is %s; set its status to active to enroll users", j.ID, j.Status)
 	}
 	ctx := c.Request().Context()
-	results := make([]batchResult, len(req.UserIDs))
+	results := make([]batchResult, len(items))
 	g, gctx := errgroup.WithContext(ctx)
 	g.SetLimit(16)
-	for i := range req.UserIDs {
-		g.Go(func() error { return s.enrollOne(gctx, j, req.UserIDs[i], &results[i]) })
+	for i, item := range items {
+		var userID string
+		if err := json.Unmarshal(item, &userID); err != nil {
+			results[i] = batchResult{Outcome: reporting.EntryInvalid,
+				Error: fmt.Sprintf("user_ids[%d] must be a string, not %s", i, jsonKind(bytes.TrimSpace(item)[0]))}
+			continue
+		}
+		g.Go(func() error { return s.enrollOne(gctx, j, userID, &results[i]) })
 	}
 	if err := g.Wait(); err != nil {
 		return enrollError(j, err)

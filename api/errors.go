@@ -1,13 +1,10 @@
 package api
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
-	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/labstack/echo/v4"
 )
@@ -64,9 +61,9 @@ func errorHandler(log *slog.Logger) echo.HTTPErrorHandler {
 		case errors.As(err, &apiErr):
 			e = apiErr
 		case errors.As(err, &httpErr) && httpErr.Code == http.StatusNotFound:
-			e = Errorf(CodeNotFound, "no route %s %s; see /openapi.yaml", c.Request().Method, c.Request().URL.Path)
+			e = Errorf(CodeNotFound, "no route %s %s; see /openapi.yaml", c.Request().Method, clip(c.Request().URL.Path))
 		case errors.As(err, &httpErr) && httpErr.Code == http.StatusMethodNotAllowed:
-			writeError(c, http.StatusMethodNotAllowed, Errorf("method_not_allowed", "%s is not allowed on %s", c.Request().Method, c.Request().URL.Path))
+			writeError(c, http.StatusMethodNotAllowed, Errorf("method_not_allowed", "%s is not allowed on %s", c.Request().Method, clip(c.Request().URL.Path)))
 			return
 		case errors.As(err, &httpErr) && httpErr.Code < 500:
 			writeError(c, httpErr.Code, Errorf(CodeInvalid, "%v", httpErr.Message))
@@ -88,39 +85,5 @@ func writeError(c echo.Context, status int, e *Error) {
 	}
 	if err != nil {
 		c.Logger().Error(err)
-	}
-}
-
-// maxBody bounds request bodies; the largest legitimate ones are batches.
-const maxBody = 8 << 20
-
-// bind decodes the JSON body into v, rejecting malformed JSON and unknown
-// fields with a message that says what is wrong and where.
-func bind(c echo.Context, v any) error {
-	body := http.MaxBytesReader(c.Response(), c.Request().Body, maxBody)
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	err := dec.Decode(v)
-	if err == nil && dec.More() {
-		err = errors.New("unexpected data after the JSON object")
-	}
-	var syntaxErr *json.SyntaxError
-	var typeErr *json.UnmarshalTypeError
-	var maxErr *http.MaxBytesError
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, io.EOF):
-		return Errorf(CodeInvalid, "the request body is empty; send a JSON object")
-	case errors.As(err, &syntaxErr):
-		return Errorf(CodeInvalid, "the body is not valid JSON (at byte %d): %v", syntaxErr.Offset, err)
-	case errors.As(err, &typeErr):
-		return Errorf(CodeInvalid, "field %q must be a %s", typeErr.Field, typeErr.Type)
-	case errors.As(err, &maxErr):
-		return Errorf(CodeInvalid, "the body is larger than %d bytes", maxBody)
-	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		return Errorf(CodeInvalid, "unknown field %s", strings.TrimPrefix(err.Error(), "json: unknown field "))
-	default:
-		return Errorf(CodeInvalid, "the body is not valid JSON: %v", err)
 	}
 }

@@ -23,7 +23,8 @@ type eventRequest struct {
 	UserID     string          `json:"user_id"`
 	Name       string          `json:"name"`
 	Properties json.RawMessage `json:"properties"`
-	OccurredAt *time.Time      `json:"occurred_at"`
+	// OccurredAt is an RFC 3339 time; "" means now.
+	OccurredAt string `json:"occurred_at"`
 }
 
 // eventResult says what an event did.
@@ -49,29 +50,67 @@ type entryResult struct {
 	RunID     string `json:"run_id,omitempty"`
 }
 
-const maxEventName = 100
-
-func (r eventRequest) validate() (reporting.Event, error) {
-	if strings.TrimSpace(r.EventID) == "" || len(r.EventID) > 200 {
-		return reporting.Event{}, Errorf(CodeInvalid, "event_id is required (at most 200 characters): send the same id when you retry")
+// validate checks the event against the limits of limits.go and returns
+// it as stored; now is when it was received.
+func (r eventRequest) validate(now time.Time) (reporting.Event, error) {
+	if strings.TrimSpace(r.EventID) == "" {
+		return reporting.Event{}, Errorf(CodeInvalid, "event_id is required: send the same id when you retry")
+	}
+	if err := checkLength("event_id", r.EventID, maxEventIDLength); err != nil {
+		return reporting.Event{}, err
 	}
 	if err := checkID("user_id", r.UserID); err != nil {
 		return reporting.Event{}, err
 	}
-	if strings.TrimSpace(r.Name) == "" || len(r.Name) > maxEventName {
-		return reporting.Event{}, Errorf(CodeInvalid, "name is required (at most %d characters), such as \"purchase\"", maxEventName)
+	if strings.TrimSpace(r.Name) == "" {
+		return reporting.Event{}, Errorf(CodeInvalid, "name is required, such as \"purchase\"")
+	}
+	if err := checkLength("name", r.Name, maxEventNameLength); err != nil {
+		return reporting.Event{}, err
 	}
 	props := r.Properties
-	if len(props) == 0 || string(props) == "null" {
+	if isNull(props) {
 		props = json.RawMessage(`{}`)
-	} else if props[0] != '{' {
-		return reporting.Event{}, Errorf(CodeInvalid, "properties must be a JSON object, such as {\"revenue\": 120}")
 	}
-	occurred := time.Now().UTC()
-	if r.OccurredAt != nil {
-		occurred = r.OccurredAt.UTC()
+	if err := checkProperties(props); err != nil {
+		return reporting.Event{}, err
+	}
+	occurred := now.UTC()
+	if r.OccurredAt != "" {
+		t, err := time.Parse(time.RFC3339Nano, r.OccurredAt)
+		if err != nil {
+			return reporting.Event{}, Errorf(CodeInvalid, "occurred_at %q is not an RFC 3339 time such as 2026-11-03T09:12:40Z", clip(r.OccurredAt))
+		}
+		if t.Before(earliestEvent) || t.After(now.Add(maxEventAhead)) {
+			return reporting.Event{}, Errorf(CodeInvalid, "occurred_at %s is out of range: it must be from %s to %s after now",
+				clip(r.OccurredAt), earliestEvent.Format(time.DateOnly), maxEventAhead)
+		}
+		occurred = t.UTC()
 	}
 	return reporting.Event{EventID: r.EventID, UserID: r.UserID, Name: r.Name, Properties: props, OccurredAt: occurred}, nil
+}
+
+// checkProperties checks an event's properties: an object of at most
+// maxPropertiesSize bytes, whose revenue, when there is one, is a number
+// from 0 to maxRevenue.
+func checkProperties(props json.RawMessage) error {
+	if err := checkObject("properties", props, `{"revenue": 120}`); err != nil {
+		return err
+	}
+	if err := checkSize("properties", props, maxPropertiesSize); err != nil {
+		return err
+	}
+	var p map[string]json.RawMessage
+	if err := json.Unmarshal(props, &p); err != nil {
+		return Errorf(CodeInvalid, "properties must be a JSON object")
+	}
+	if rev, ok := p["revenue"]; ok && !isNull(rev) {
+		var f float64
+		if err := json.Unmarshal(rev, &f); err != nil || f < 0 || f > maxRevenue {
+			return Errorf(CodeInvalid, "properties.revenue must be a number from 0 to %.0f, not %s", maxRevenue, clip(string(rev)))
+		}
+	}
+	return nil
 }
 
 // postEvent stores a user event, brings it to the user's active runs of
@@ -79,10 +118,10 @@ func (r eventRequest) validate() (reporting.Event, error) {
 // is the entry event of.
 func (s *Server) postEvent(c echo.Context) error {
 	var req eventRequest
-	if err := bind(c, &req); err != nil {
+	if err := bind(c, &req, maxEventBody); err != nil {
 		return err
 	}
-	ev, err := req.validate()
+	ev, err := req.validate(time.Now())
 	if err != nil {
 		return err
 	}
@@ -93,29 +132,31 @@ func (s *Server) postEvent(c echo.Context) error {
 	return c.JSON(http.StatusAccepted, res)
 }
 
-// maxEvents bounds a batch of events.
-const maxEvents = 1000
-
-// postEvents takes up to 1,000 events with a result per event. Each user's
-// events are processed in the order given; different users' in parallel.
+// postEvents takes up to 1,000 events with a result per event. An event
+// that is not valid gets its error and the others go on. Each user's events
+// are processed in the order given; different users' in parallel.
 func (s *Server) postEvents(c echo.Context) error {
-	var req struct {
-		Events []eventRequest `json:"events"`
-	}
-	if err := bind(c, &req); err != nil {
+	items, err := bindBatch(c, maxEventBatchBody, "events")
+	if err != nil {
 		return err
 	}
-	if len(req.Events) == 0 || len(req.Events) > maxEvents {
-		return Errorf(CodeInvalid, "events must list 1 to %d events", maxEvents)
+	if len(items) == 0 || len(items) > maxEvents {
+		return Errorf(CodeInvalid, "events must list 1 to %d events, not %d", maxEvents, len(items))
 	}
-	results := make([]eventResult, len(req.Events))
+	results := make([]eventResult, len(items))
+	events := make([]eventRequest, len(items))
 	byUser := map[string][]int{}
 	var users []string
-	for i, r := range req.Events {
-		if _, ok := byUser[r.UserID]; !ok {
-			users = append(users, r.UserID)
+	for i, item := range items {
+		if err := decode(item, "the event", &events[i]); err != nil {
+			results[i] = s.eventFailed(c.Request().Context(), events[i].EventID, err)
+			continue
 		}
-		byUser[r.UserID] = append(byUser[r.UserID], i)
+		u := events[i].UserID
+		if _, ok := byUser[u]; !ok {
+			users = append(users, u)
+		}
+		byUser[u] = append(byUser[u], i)
 	}
 	ctx := c.Request().Context()
 	var g errgroup.Group
@@ -123,7 +164,18 @@ func (s *Server) postEvents(c echo.Context) error {
 	for _, u := range users {
 		g.Go(func() error {
 			for _, i := range byUser[u] {
-				results[i] = s.ingestOne(ctx, req.Events[i])
+				// Validated now, not before: an event without occurred_at
+				// happened when it is processed, after the user's earlier
+				// events of the batch.
+				ev, err := events[i].validate(time.Now())
+				var res eventResult
+				if err == nil {
+					res, err = s.ingest(ctx, ev)
+				}
+				if err != nil {
+					res = s.eventFailed(ctx, events[i].EventID, err)
+				}
+				results[i] = res
 			}
 			return nil
 		})
@@ -132,22 +184,16 @@ func (s *Server) postEvents(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"results": results})
 }
 
-// ingestOne processes one event of a batch, turning its error into its
-// result.
-func (s *Server) ingestOne(ctx context.Context, r eventRequest) eventResult {
-	ev, err := r.validate()
-	if err == nil {
-		var res eventResult
-		if res, err = s.ingest(ctx, ev); err == nil {
-			return res
-		}
-	}
+// eventFailed is the result of an event of a batch that was refused or
+// failed. A refusal says what to fix; only a failure of the service says to
+// retry.
+func (s *Server) eventFailed(ctx context.Context, eventID string, err error) eventResult {
 	var apiErr *Error
 	if !errors.As(err, &apiErr) {
-		s.log.ErrorContext(ctx, "ingest event", "event_id", r.EventID, "error", err)
+		s.log.ErrorContext(ctx, "ingest event", "event_id", eventID, "error", err)
 		apiErr = Errorf(CodeInternal, "the event could not be processed; retry it with the same event_id")
 	}
-	return eventResult{EventID: r.EventID, Entries: []entryResult{}, Error: apiErr}
+	return eventResult{EventID: eventID, Entries: []entryResult{}, Error: apiErr}
 }
 
 // ingest stores ev and acts on it. A repeated event_id is stored once and

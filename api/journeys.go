@@ -1,6 +1,7 @@
 package api
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/hex"
 	"encoding/json"
@@ -38,10 +39,20 @@ func checkEvent(field, name string, required bool) error {
 	switch {
 	case name == "" && required:
 		return Errorf(CodeInvalid, "%s is required, such as \"purchase\"", field)
-	case name != strings.TrimSpace(name) || len(name) > maxEventName:
-		return Errorf(CodeInvalid, "%s %q must have no surrounding spaces and at most %d characters", field, name, maxEventName)
+	case name != strings.TrimSpace(name):
+		return Errorf(CodeInvalid, "%s %q must have no surrounding spaces", field, clip(name))
 	}
-	return nil
+	return checkLength(field, name, maxEventNameLength)
+}
+
+// checkName checks a journey's name and returns it without surrounding
+// spaces.
+func checkName(name string) (string, error) {
+	name = strings.TrimSpace(name)
+	if name == "" {
+		return "", Errorf(CodeInvalid, "name is required, such as \"Cart 10%%\"")
+	}
+	return name, checkLength("name", name, maxJourneyNameLength)
 }
 
 // checkLifecycle checks the journey's events, window and re-entry rule.
@@ -52,17 +63,25 @@ func (r *journeyRequest) checkLifecycle() error {
 	if err := checkEvent("entry_event", r.EntryEvent, false); err != nil {
 		return err
 	}
+	if len(r.ExitEvents) > maxExitEvents {
+		return Errorf(CodeInvalid, "exit_events lists %d events; the limit is %d", len(r.ExitEvents), maxExitEvents)
+	}
 	for i, name := range r.ExitEvents {
 		field := fmt.Sprintf("exit_events[%d]", i)
 		if err := checkEvent(field, name, true); err != nil {
 			return err
 		}
 		if name == r.GoalEvent {
-			return Errorf(CodeInvalid, "%s %q is the goal event; an event cannot both convert and exit", field, name)
+			return Errorf(CodeInvalid, "%s %q is the goal event; an event cannot both convert and exit", field, clip(name))
 		}
 	}
 	if r.EntryEvent != "" && (r.EntryEvent == r.GoalEvent || slices.Contains(r.ExitEvents, r.EntryEvent)) {
 		return Errorf(CodeInvalid, "entry_event %q is also the goal or an exit event", r.EntryEvent)
+	}
+	for _, f := range [][2]string{{"conversion_window", r.ConversionWindow}, {"reentry", r.Reentry}} {
+		if err := checkLength(f[0], f[1], maxDurationLength); err != nil {
+			return err
+		}
 	}
 	if r.ConversionWindow != "" {
 		if d, err := time.ParseDuration(r.ConversionWindow); err != nil || d <= 0 {
@@ -83,12 +102,12 @@ func (r *journeyRequest) checkLifecycle() error {
 
 func (s *Server) createJourney(c echo.Context) error {
 	var req journeyRequest
-	if err := bind(c, &req); err != nil {
+	if err := bind(c, &req, maxJourneyBody); err != nil {
 		return err
 	}
-	req.Name = strings.TrimSpace(req.Name)
-	if req.Name == "" {
-		return Errorf(CodeInvalid, "name is required")
+	var err error
+	if req.Name, err = checkName(req.Name); err != nil {
+		return err
 	}
 	if req.ID == "" {
 		req.ID = newJourneyID(req.Name)
@@ -98,7 +117,7 @@ func (s *Server) createJourney(c echo.Context) error {
 	}
 	typ, ok := workflows.Lookup(req.Type)
 	if !ok {
-		return Errorf(CodeInvalid, "type %q is not a journey type; use one of %s", req.Type, strings.Join(workflows.TypeNames(), ", "))
+		return Errorf(CodeInvalid, "type %q is not a journey type; use one of %s", clip(req.Type), strings.Join(workflows.TypeNames(), ", "))
 	}
 	if err := req.checkLifecycle(); err != nil {
 		return err
@@ -106,7 +125,7 @@ func (s *Server) createJourney(c echo.Context) error {
 	if req.HoldoutPercent < 0 || req.HoldoutPercent > reporting.MaxHoldoutPercent {
 		return Errorf(CodeInvalid, "holdout_percent %d must be between 0 and %d", req.HoldoutPercent, reporting.MaxHoldoutPercent)
 	}
-	config, err := journeyConfig(typ, req.Config)
+	config, err := s.journeyConfig(c.Request().Context(), typ, req.Config)
 	if err != nil {
 		return err
 	}
@@ -124,15 +143,32 @@ func (s *Server) createJourney(c echo.Context) error {
 	return c.JSON(http.StatusCreated, j)
 }
 
-// journeyConfig validates a config for the journey type and fills in its
-// defaults.
-func journeyConfig(typ workflows.Type, raw json.RawMessage) (json.RawMessage, error) {
+// journeyConfig validates a config for the journey type, fills in its
+// defaults and checks that the templates it names exist.
+func (s *Server) journeyConfig(ctx context.Context, typ workflows.Type, raw json.RawMessage) (json.RawMessage, error) {
+	if !isNull(raw) {
+		if err := checkTextLength(raw, "config", maxConfigText); err != nil {
+			return nil, err
+		}
+	}
 	config, err := typ.Config(raw)
 	var cfgErr *journey.ConfigError
 	if errors.As(err, &cfgErr) {
 		return nil, Errorf(CodeInvalid, "%s", cfgErr.Error())
 	}
-	return config, err
+	if err != nil {
+		return nil, err
+	}
+	missing, err := s.store.MissingTemplates(ctx, typ.Plan(config).Templates)
+	if err != nil || len(missing) == 0 {
+		return config, err
+	}
+	field := "config"
+	if path := findText(config, "template", missing[0]); path != "" {
+		field += "." + path
+	}
+	return nil, Errorf(CodeInvalid, "%s: template %q does not exist; create it with PUT /v1/templates/{id} first (GET /v1/templates lists them)",
+		field, clip(missing[0]))
 }
 
 // journeyPatch is the body of PATCH /v1/journeys/{id}.
@@ -148,7 +184,7 @@ type journeyPatch struct {
 // stopped removes every running enrollment in a background job.
 func (s *Server) patchJourney(c echo.Context) error {
 	var req journeyPatch
-	if err := bind(c, &req); err != nil {
+	if err := bind(c, &req, maxJourneyPatch); err != nil {
 		return err
 	}
 	j, err := s.journey(c)
@@ -157,15 +193,15 @@ func (s *Server) patchJourney(c echo.Context) error {
 	}
 	var u reporting.JourneyUpdate
 	if req.Name != nil {
-		name := strings.TrimSpace(*req.Name)
-		if name == "" {
-			return Errorf(CodeInvalid, "name must not be empty")
+		name, err := checkName(*req.Name)
+		if err != nil {
+			return err
 		}
 		u.Name = &name
 	}
 	if req.Config != nil {
 		typ, _ := workflows.Lookup(j.Type)
-		if u.Config, err = journeyConfig(typ, req.Config); err != nil {
+		if u.Config, err = s.journeyConfig(c.Request().Context(), typ, req.Config); err != nil {
 			return err
 		}
 	}
@@ -206,7 +242,7 @@ func checkTransition(j reporting.Journey, to string) error {
 	switch to {
 	case reporting.JourneyActive, reporting.JourneyPaused, reporting.JourneyStopped:
 	default:
-		return Errorf(CodeInvalid, "status %q is not one of active, paused, stopped", to)
+		return Errorf(CodeInvalid, "status %q is not one of active, paused, stopped", clip(to))
 	}
 	if j.Status == reporting.JourneyStopped && to != reporting.JourneyStopped {
 		return Errorf(CodeConflict, "journey %q is stopped for good; create a new journey instead", j.ID)

@@ -209,7 +209,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 	s := loadSpec(t)
 	for schema, v := range map[string]any{
 		"JourneyRequest":        journeyRequest{},
-		"UserRequest":           userRequest{},
+		"UserRequest":           userBody{},
 		"EnrollRequest":         enrollRequest{},
 		"EventRequest":          eventRequest{},
 		"Journey":               reporting.Journey{},

@@ -102,6 +102,7 @@ func New(cfg Config) http.Handler {
 			return next(c)
 		}
 	})
+	e.Pre(checkURL)
 	s.routes(e)
 	return e
 }
@@ -124,6 +125,7 @@ func (s *Server) routes(e *echo.Echo) {
 
 	v1 := e.Group("/v1", s.authenticate)
 	v1.PUT("/users/:user_id", s.putUser)
+	v1.PATCH("/users/:user_id", s.patchUser)
 	v1.GET("/users/:user_id", s.getUser)
 	v1.GET("/users/:user_id/enrollments", s.listUserEnrollments)
 

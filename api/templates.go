@@ -19,16 +19,16 @@ type templateRequest struct {
 	HTML    string `json:"html"`
 }
 
-// maxTemplateField bounds each field of a template.
-const maxTemplateField = 64 << 10
-
 func (s *Server) putTemplate(c echo.Context) error {
 	id := c.Param("id")
 	if err := checkID("id", id); err != nil {
 		return err
 	}
 	var req templateRequest
-	if err := bind(c, &req); err != nil {
+	if err := bind(c, &req, maxTemplateBody); err != nil {
+		return err
+	}
+	if err := checkLength("locale", req.Locale, maxLocaleLength); err != nil {
 		return err
 	}
 	locale, err := activities.ParseLocale(req.Locale)
@@ -40,7 +40,7 @@ func (s *Server) putTemplate(c echo.Context) error {
 	}
 	for _, f := range [][2]string{{"title", req.Title}, {"subject", req.Subject}, {"body", req.Body}, {"html", req.HTML}} {
 		if len(f[1]) > maxTemplateField {
-			return Errorf(CodeInvalid, "%s is longer than %d bytes", f[0], maxTemplateField)
+			return Errorf(CodeInvalid, "%s is %s; the limit is %s", f[0], byteSize(len(f[1])), byteSize(maxTemplateField))
 		}
 	}
 	t := reporting.Template{ID: id, Locale: locale, Title: req.Title, Subject: req.Subject, Body: req.Body, HTML: req.HTML}

@@ -16,7 +16,8 @@ import (
 	"journeys/reporting"
 )
 
-// userRequest is the body of PUT /v1/users/{user_id}.
+// userRequest is a profile as a request or a row of an audience file
+// gives it, "" standing for a field not given.
 type userRequest struct {
 	Email      string          `json:"email"`
 	Phone      string          `json:"phone"`
@@ -31,73 +32,170 @@ type userRequest struct {
 
 var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
 
-// validate checks the profile and puts the locale in its usual case.
+// validate checks the profile against the limits of limits.go and puts
+// the locale in its usual case.
 func (r *userRequest) validate() error {
 	if r.Email != "" {
+		if err := checkLength("email", r.Email, maxEmailLength); err != nil {
+			return err
+		}
 		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
 			return Errorf(CodeInvalid, "email %q is not an email address", r.Email)
 		}
 	}
 	if r.Phone != "" && !e164.MatchString(r.Phone) {
-		return Errorf(CodeInvalid, "phone %q must be in E.164 form, such as +989121234567", r.Phone)
+		return Errorf(CodeInvalid, "phone %q must be in E.164 form, such as +989121234567", clip(r.Phone))
+	}
+	if err := checkLength("push_token", r.PushToken, maxPushTokenLength); err != nil {
+		return err
 	}
 	if r.Timezone != "" {
+		if err := checkLength("timezone", r.Timezone, maxTimezoneLength); err != nil {
+			return err
+		}
 		if _, err := time.LoadLocation(r.Timezone); err != nil {
 			return Errorf(CodeInvalid, "timezone %q is not an IANA time zone such as Asia/Tehran", r.Timezone)
 		}
 	}
-	if len(r.Attributes) > 0 && string(r.Attributes) != "null" {
-		var obj map[string]any
-		if err := json.Unmarshal(r.Attributes, &obj); err != nil {
-			return Errorf(CodeInvalid, "attributes must be a JSON object, such as {\"first_name\": \"Sara\"}")
-		}
+	if err := checkObject("attributes", r.Attributes, `{"first_name": "Sara"}`); err != nil {
+		return err
+	}
+	if err := checkSize("attributes", r.Attributes, maxAttributesSize); err != nil {
+		return err
 	}
 	if r.Locale != "" {
+		if err := checkLength("locale", r.Locale, maxLocaleLength); err != nil {
+			return err
+		}
 		l, err := activities.ParseLocale(r.Locale)
 		if err != nil {
 			return Errorf(CodeInvalid, "%v", err)
 		}
 		r.Locale = l
 	}
-	for _, c := range r.Unsubscribed {
+	if len(r.Unsubscribed) > maxUnsubscribed {
+		return Errorf(CodeInvalid, "unsubscribed lists %d channels; the limit is %d", len(r.Unsubscribed), maxUnsubscribed)
+	}
+	for i, c := range r.Unsubscribed {
 		if !c.Valid() {
-			return Errorf(CodeInvalid, "unsubscribed: %q is not a channel; use push, email, sms or webhook", c)
+			return Errorf(CodeInvalid, "unsubscribed[%d]: %q is not a channel; use push, email, sms or webhook", i, clip(string(c)))
 		}
 	}
 	return nil
 }
 
-// unsubscribed returns the channels of r.Unsubscribed, each once.
-func (r userRequest) unsubscribed() []string {
-	out := []string{}
-	for _, c := range r.Unsubscribed {
-		if !slices.Contains(out, string(c)) {
-			out = append(out, string(c))
-		}
-	}
-	return out
+// userBody is the body of PUT and PATCH /v1/users/{user_id}. A field that
+// is absent or null is not sent: PUT clears it (but keeps unsubscribed),
+// PATCH keeps it.
+type userBody struct {
+	Email     *string `json:"email"`
+	Phone     *string `json:"phone"`
+	PushToken *string `json:"push_token"`
+	Timezone  *string `json:"timezone"`
+	// Attributes is free JSON for templates. PATCH merges it key by key,
+	// a null value removing the key.
+	Attributes   json.RawMessage     `json:"attributes"`
+	Locale       *string             `json:"locale"`
+	Unsubscribed *[]channels.Channel `json:"unsubscribed"`
 }
 
+// validate checks the fields sent as userRequest.validate does.
+func (r *userBody) validate() error {
+	p := userRequest{Attributes: r.Attributes}
+	for _, f := range []struct {
+		from *string
+		to   *string
+	}{{r.Email, &p.Email}, {r.Phone, &p.Phone}, {r.PushToken, &p.PushToken}, {r.Timezone, &p.Timezone}, {r.Locale, &p.Locale}} {
+		if f.from != nil {
+			*f.to = *f.from
+		}
+	}
+	if r.Unsubscribed != nil {
+		p.Unsubscribed = *r.Unsubscribed
+	}
+	if err := p.validate(); err != nil {
+		return err
+	}
+	if r.Locale != nil {
+		r.Locale = &p.Locale
+	}
+	return nil
+}
+
+// patch turns the request into a change of the stored profile. replace
+// (PUT) clears what the request leaves out, except unsubscribed, which
+// changes only when sent: a profile sync must not re-subscribe someone
+// who opted out through an email's link.
+func (r userBody) patch(replace bool) (reporting.UserPatch, error) {
+	p := reporting.UserPatch{Email: r.Email, Phone: r.Phone, PushToken: r.PushToken,
+		Timezone: r.Timezone, Locale: r.Locale, ReplaceAttributes: replace}
+	if replace {
+		for _, f := range []**string{&p.Email, &p.Phone, &p.PushToken, &p.Timezone, &p.Locale} {
+			if *f == nil {
+				*f = new(string)
+			}
+		}
+	}
+	if r.Unsubscribed != nil {
+		out := []string{}
+		for _, c := range *r.Unsubscribed {
+			if !slices.Contains(out, string(c)) {
+				out = append(out, string(c))
+			}
+		}
+		p.Unsubscribed = &out
+	}
+	if isNull(r.Attributes) {
+		return p, nil
+	}
+	if replace {
+		p.Attributes = r.Attributes
+		return p, nil
+	}
+	var attrs map[string]json.RawMessage
+	if err := json.Unmarshal(r.Attributes, &attrs); err != nil {
+		return p, Errorf(CodeInvalid, "attributes must be a JSON object")
+	}
+	set := map[string]json.RawMessage{}
+	for k, v := range attrs {
+		if isNull(v) {
+			p.RemoveAttributes = append(p.RemoveAttributes, k)
+		} else {
+			set[k] = v
+		}
+	}
+	raw, err := json.Marshal(set)
+	p.Attributes = raw
+	return p, err
+}
+
+// putUser creates the profile or replaces it; see userBody.patch.
 func (s *Server) putUser(c echo.Context) error {
+	return s.saveUser(c, true)
+}
+
+// patchUser creates the profile or changes only the fields sent.
+func (s *Server) patchUser(c echo.Context) error {
+	return s.saveUser(c, false)
+}
+
+func (s *Server) saveUser(c echo.Context, replace bool) error {
 	id := c.Param("user_id")
 	if err := checkID("user_id", id); err != nil {
 		return err
 	}
-	var req userRequest
-	if err := bind(c, &req); err != nil {
+	var req userBody
+	if err := bind(c, &req, maxUserBody); err != nil {
 		return err
 	}
 	if err := req.validate(); err != nil {
 		return err
 	}
-	attrs := req.Attributes
-	if string(attrs) == "null" {
-		attrs = nil
+	p, err := req.patch(replace)
+	if err != nil {
+		return err
 	}
-	u, err := s.store.PutUser(c.Request().Context(), reporting.User{
-		ID: id, Email: req.Email, Phone: req.Phone, PushToken: req.PushToken,
-		Timezone: req.Timezone, Attributes: attrs, Locale: req.Locale, Unsubscribed: req.unsubscribed(),
-	})
+	u, err := s.store.PatchUser(c.Request().Context(), id, p)
 	if err != nil {
 		return err
 	}
@@ -105,9 +203,10 @@ func (s *Server) putUser(c echo.Context) error {
 }
 
 func (s *Server) getUser(c echo.Context) error {
-	u, err := s.store.User(c.Request().Context(), c.Param("user_id"))
+	id := c.Param("user_id")
+	u, err := s.store.User(c.Request().Context(), id)
 	if errors.Is(err, reporting.ErrNotFound) {
-		return Errorf(CodeNotFound, "user %q has no profile; create it with PUT /v1/users/%s", c.Param("user_id"), c.Param("user_id"))
+		return Errorf(CodeNotFound, "user %q has no profile; create it with PUT /v1/users/{user_id}", clip(id))
 	}
 	if err != nil {
 		return err
@@ -121,7 +220,7 @@ var idPattern = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9_.:@-]{0,127}$`)
 // 1 to 128 letters, digits and _ . : @ -, starting with a letter or digit.
 func checkID(field, id string) error {
 	if !idPattern.MatchString(id) {
-		return Errorf(CodeInvalid, "%s %q must be 1 to 128 letters, digits or _ . : @ -, starting with a letter or digit", field, id)
+		return Errorf(CodeInvalid, "%s %q must be 1 to %d letters, digits or _ . : @ -, starting with a letter or digit", field, clip(id), maxIDLength)
 	}
 	return nil
 }

@@ -63,3 +63,15 @@ func (s *Store) Templates(ctx context.Context, id string) ([]Template, error) {
 	}
 	return ts, nil
 }
+
+// MissingTemplates returns, in the order given, those of ids that no
+// template has in any locale.
+func (s *Store) MissingTemplates(ctx context.Context, ids []string) ([]string, error) {
+	const q = `SELECT t.id FROM unnest($1::text[]) WITH ORDINALITY AS t(id, n)
+	WHERE NOT EXISTS (SELECT 1 FROM templates WHERE templates.id = t.id) ORDER BY t.n`
+	missing := []string{}
+	if err := s.db.SelectContext(ctx, &missing, q, pq.StringArray(ids)); err != nil {
+		return nil, fmt.Errorf("find missing templates: %w", err)
+	}
+	return missing, nil
+}

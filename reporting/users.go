@@ -30,29 +30,66 @@ type User struct {
 
 const userColumns = `id, email, phone, push_token, timezone, attributes, locale, unsubscribed, push_token_invalid_at, created_at, updated_at`
 
-// PutUser creates the user or replaces its profile.
+// PutUser creates the user or replaces its whole profile, unsubscribed
+// channels included.
 func (s *Store) PutUser(ctx context.Context, u User) (User, error) {
+	unsubscribed := []string(u.Unsubscribed)
+	if unsubscribed == nil {
+		unsubscribed = []string{}
+	}
+	return s.PatchUser(ctx, u.ID, UserPatch{
+		Email: &u.Email, Phone: &u.Phone, PushToken: &u.PushToken, Timezone: &u.Timezone,
+		Locale: &u.Locale, Attributes: u.Attributes, ReplaceAttributes: true, Unsubscribed: &unsubscribed,
+	})
+}
+
+// UserPatch changes some fields of a profile; a nil field is kept.
+type UserPatch struct {
+	Email, Phone, PushToken, Timezone, Locale *string
+	// Attributes is a JSON object whose keys are set one by one, and
+	// RemoveAttributes the keys to delete; with ReplaceAttributes,
+	// Attributes is the whole of them instead.
+	Attributes        json.RawMessage
+	RemoveAttributes  []string
+	ReplaceAttributes bool
+	Unsubscribed      *[]string
+}
+
+// PatchUser creates the user from p, or changes the fields p sets and keeps
+// the others. A new push token clears PushTokenInvalidAt.
+func (s *Store) PatchUser(ctx context.Context, id string, p UserPatch) (User, error) {
 	const q = `
-	INSERT INTO users (id, email, phone, push_token, timezone, attributes, locale, unsubscribed)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+	INSERT INTO users (id, email, phone, push_token, timezone, locale, attributes, unsubscribed)
+	VALUES ($1, coalesce($2::text, ''), coalesce($3::text, ''), coalesce($4::text, ''),
+		coalesce($5::text, ''), coalesce($6::text, ''), $7::jsonb, coalesce($10::text[], '{}'))
 	ON CONFLICT (id) DO UPDATE SET
-		email = EXCLUDED.email, phone = EXCLUDED.phone, push_token = EXCLUDED.push_token,
-		timezone = EXCLUDED.timezone, attributes = EXCLUDED.attributes,
-		locale = EXCLUDED.locale, unsubscribed = EXCLUDED.unsubscribed,
-		push_token_invalid_at = CASE WHEN users.push_token = EXCLUDED.push_token
+		email = coalesce($2::text, users.email),
+		phone = coalesce($3::text, users.phone),
+		push_token = coalesce($4::text, users.push_token),
+		push_token_invalid_at = CASE WHEN coalesce($4::text, users.push_token) = users.push_token
 			THEN users.push_token_invalid_at END,
+		timezone = coalesce($5::text, users.timezone),
+		locale = coalesce($6::text, users.locale),
+		attributes = CASE WHEN $9::bool THEN $7::jsonb
+			ELSE (users.attributes - $8::text[]) || $7::jsonb END,
+		unsubscribed = coalesce($10::text[], users.unsubscribed),
 		updated_at = now()
 	RETURNING ` + userColumns
-	attrs := u.Attributes
+	attrs := p.Attributes
 	if len(attrs) == 0 {
 		attrs = json.RawMessage(`{}`)
 	}
-	unsubscribed := u.Unsubscribed
-	if unsubscribed == nil {
-		unsubscribed = pq.StringArray{}
+	remove := pq.StringArray(p.RemoveAttributes)
+	if remove == nil {
+		remove = pq.StringArray{}
+	}
+	var unsubscribed any
+	if p.Unsubscribed != nil {
+		unsubscribed = pq.StringArray(*p.Unsubscribed)
 	}
 	var out User
-	err := s.db.GetContext(ctx, &out, q, u.ID, u.Email, u.Phone, u.PushToken, u.Timezone, []byte(attrs), u.Locale, unsubscribed)
+	err := s.db.GetContext(ctx, &out, q, id, p.Email, p.Phone, p.PushToken, p.Timezone, p.Locale,
+		[]byte(attrs), remove, p.ReplaceAttributes, unsubscribed)
 	if err != nil {
 		return User{}, fmt.Errorf("upsert user: %w", translate(err))
 	}
