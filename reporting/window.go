@@ -17,6 +17,11 @@ type SendWindow struct {
 	End   string   `json:"end"`
 }
 
+// Daily returns a window open every day from start to end.
+func Daily(start, end string) SendWindow {
+	return SendWindow{Days: slices.Clone(weekdays), Start: start, End: end}
+}
+
 // weekdays are the names Days takes, in time.Weekday order.
 var weekdays = []string{"sun", "mon", "tue", "wed", "thu", "fri", "sat"}
 
