@@ -223,6 +223,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Offer":                 journey.Offer{},
 		"TemplateRequest":       templateRequest{},
 		"Template":              reporting.Template{},
+		"JourneyPatch":          journeyPatch{},
+		"SendWindow":            reporting.SendWindow{},
+		"JourneyType":           journeyType{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {
@@ -262,7 +265,7 @@ func TestOpenAPIServed(t *testing.T) {
 func jsonFields(t reflect.Type) []string {
 	var out []string
 	for f := range t.Fields() {
-		if !f.IsExported() {
+		if !f.IsExported() && !f.Anonymous {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")

@@ -1,0 +1,86 @@
+package api
+
+import (
+	"bytes"
+	"encoding/json"
+	"strings"
+
+	"journeys/reporting"
+)
+
+// journeyControls are the journey fields that steer its runs besides the
+// config: when sends may go, whether frequency caps apply, and how later
+// events are matched to a run.
+type journeyControls struct {
+	SendWindow    *reporting.SendWindow `json:"send_window"`
+	Transactional bool                  `json:"transactional"`
+	Match         string                `json:"match"`
+}
+
+// maxMatch bounds the name of the match property, as event names are.
+const maxMatch = maxEventName
+
+// check validates the controls of a journey entered by entryEvent.
+func (c journeyControls) check(entryEvent string) error {
+	if err := checkSendWindow(c.SendWindow); err != nil {
+		return err
+	}
+	return checkMatch(c.Match, entryEvent)
+}
+
+func checkSendWindow(w *reporting.SendWindow) error {
+	if w == nil {
+		return nil
+	}
+	if err := w.Validate(); err != nil {
+		return Errorf(CodeInvalid, "%v", err)
+	}
+	return nil
+}
+
+// checkMatch checks a match property: a property name of the entry event,
+// so a journey without one has nothing to match on.
+func checkMatch(match, entryEvent string) error {
+	switch {
+	case match == "":
+		return nil
+	case match != strings.TrimSpace(match) || len(match) > maxMatch:
+		return Errorf(CodeInvalid, "match %q must be a property name of at most %d characters without surrounding spaces, such as \"cart_id\"", match, maxMatch)
+	case entryEvent == "":
+		return Errorf(CodeInvalid, "match %q needs an entry_event: the value to match comes from the event that enrolls the user", match)
+	}
+	return nil
+}
+
+// controlsPatch is the part of PATCH /v1/journeys/{id} that changes the
+// controls; an absent field stays as it is, and "send_window": null
+// removes the window.
+type controlsPatch struct {
+	SendWindow    json.RawMessage `json:"send_window"`
+	Transactional *bool           `json:"transactional"`
+	Match         *string         `json:"match"`
+}
+
+// apply checks the patch against journey j and adds it to u.
+func (p controlsPatch) apply(j reporting.Journey, u *reporting.JourneyUpdate) error {
+	if p.SendWindow != nil {
+		u.SetSendWindow = true
+		if !bytes.Equal(bytes.TrimSpace(p.SendWindow), []byte("null")) {
+			dec := json.NewDecoder(bytes.NewReader(p.SendWindow))
+			dec.DisallowUnknownFields()
+			if err := dec.Decode(&u.SendWindow); err != nil {
+				return Errorf(CodeInvalid, `send_window must be null or an object such as {"days": ["mon"], "start": "09:00", "end": "21:00"}`)
+			}
+			if err := checkSendWindow(u.SendWindow); err != nil {
+				return err
+			}
+		}
+	}
+	if p.Match != nil {
+		if err := checkMatch(*p.Match, j.EntryEvent); err != nil {
+			return err
+		}
+	}
+	u.Transactional, u.Match = p.Transactional, p.Match
+	return nil
+}
