@@ -15,43 +15,48 @@ import (
 	"journeys/workflows/journey"
 )
 
-// steps reads a run's timeline as kind:step-id, or the kind alone for
-// entries about no step.
-func (s *stack) steps(journeyID, userID string) []string {
-	s.t.Helper()
-	var e struct {
-		Timeline []reporting.Entry `json:"timeline"`
-	}
-	s.mustCall("GET", "/v1/journeys/"+journeyID+"/enrollments/"+userID, nil, 200, &e)
-	var out []string
-	for _, x := range e.Timeline {
-		if x.StepID != "" {
-			out = append(out, x.Kind+":"+x.StepID)
-		} else {
-			out = append(out, x.Kind)
-		}
-	}
-	return out
-}
-
 // waitSteps polls a run's timeline, until the user is enrolled and the
-// timeline holds n entries.
+// timeline holds n entries, and returns it as enrollment.steps does.
 func (s *stack) waitSteps(journeyID, userID string, n int) []string {
 	s.t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
-		var got []string
-		if s.call("GET", "/v1/journeys/"+journeyID+"/enrollments/"+userID, nil, nil) == 200 {
-			got = s.steps(journeyID, userID)
-		}
-		if len(got) >= n {
+		var e enrollment
+		status := s.call("GET", "/v1/journeys/"+journeyID+"/enrollments/"+userID, nil, &e)
+		if got := e.steps(); status == 200 && len(got) >= n {
 			return got
 		}
 		if time.Now().After(deadline) {
-			s.t.Fatalf("%s in %s: gave up waiting for %d steps; now %v", userID, journeyID, n, got)
+			s.t.Fatalf("%s in %s: gave up waiting for %d steps; now %d %v", userID, journeyID, n, status, e.steps())
 		}
 		time.Sleep(100 * time.Millisecond)
 	}
+}
+
+// checkRuns waits for each run of the journey to end and checks its steps,
+// users[name] being the user and want[name] the steps; it records the
+// runs' histories as <prefix><name>.
+func (s *stack) checkRuns(journeyID, prefix string, users map[string]string, want map[string][]string) {
+	s.t.Helper()
+	for _, name := range slices.Sorted(maps.Keys(want)) {
+		e := s.waitFor(journeyID, users[name], ended)
+		if got := e.steps(); !slices.Equal(got, want[name]) {
+			s.t.Errorf("%s %s: %s %v, want %v", journeyID, name, e.Status, got, want[name])
+		}
+		s.recordHistory(prefix+name, e.WorkflowID, e.RunID)
+	}
+}
+
+// checkReport reads the journey's report and checks its outcomes.
+func (s *stack) checkReport(journeyID string, enrolled, converted, exited int, revenue float64) reporting.Report {
+	s.t.Helper()
+	var r reporting.Report
+	s.mustCall("GET", "/v1/journeys/"+journeyID+"/report", nil, 200, &r)
+	if r.Enrolled != enrolled || r.Converted != converted || r.Exited != exited || r.Revenue != revenue {
+		s.t.Errorf("%s report: enrolled %d, converted %d, exited %d, revenue %v; want %d, %d, %d, %v",
+			journeyID, r.Enrolled, r.Converted, r.Exited, r.Revenue, enrolled, converted, exited, revenue)
+	}
+	return r
 }
 
 // postEvent posts a user event with properties and returns how many runs it reached.
@@ -91,8 +96,8 @@ func TestNewJourneyTypesEndToEnd(t *testing.T) {
 
 	startWelcome(t, s)
 	users := startWinback(t, s)
-	steerWinback(t, s, users)
 	steerWelcome(t, s)
+	steerWinback(t, s, users)
 	checkWelcome(t, s, p)
 	checkWinback(t, s, p, users)
 }
@@ -107,7 +112,8 @@ func startWelcome(t *testing.T, s *stack) {
 	s.mustCall("POST", "/v1/journeys", map[string]any{
 		"id": "welcome", "name": "Welcome", "type": "welcome_series", "goal_event": "purchase",
 		"entry_event": "signed_up", "match": "account_id",
-		"config": map[string]any{"activation_wait": "8s", "final_wait": "4s"},
+		// Waits long enough for the test to steer the runs on a busy machine.
+		"config": map[string]any{"activation_wait": "20s", "final_wait": "10s"},
 	}, 201, &j)
 	if !slices.Equal(j.ListenedEvents, []string{"activated"}) || j.Match != "account_id" {
 		t.Errorf("welcome journey listens for %v, matched on %q; want activated and account_id", j.ListenedEvents, j.Match)
@@ -148,25 +154,17 @@ func checkWelcome(t *testing.T, s *stack, p *fakeProviders) {
 		"idle":      {"enrolled", "sent:welcome", "sent:reminder", "exited"},
 		"buys":      {"enrolled", "sent:welcome", "sent:tips", "converted:tips"},
 	}
-	for _, u := range welcomeUsers {
-		e := s.waitFor("welcome", u, ended)
-		if got := s.steps("welcome", u); !slices.Equal(got, want[u]) {
-			t.Errorf("welcome %s: %s %v, want %v", u, e.Status, got, want[u])
-		}
-		s.recordHistory("welcome_series_kit2_"+u, e.WorkflowID, e.RunID)
-	}
-
-	var report reporting.Report
-	s.mustCall("GET", "/v1/journeys/welcome/report", nil, 200, &report)
-	if report.Enrolled != 3 || report.Converted != 1 || report.Exited != 2 || report.Revenue != 30 {
-		t.Errorf("welcome report: enrolled %d, converted %d, exited %d, revenue %v; want 3, 1, 2, 30",
-			report.Enrolled, report.Converted, report.Exited, report.Revenue)
-	}
+	s.checkRuns("welcome", "welcome_series_kit2_", map[string]string{"activates": "activates", "idle": "idle", "buys": "buys"}, want)
+	report := s.checkReport("welcome", 3, 1, 2, 30)
 	if got, want := report.Sends, map[string]int{"push": 1, "email": 5, "sms": 0, "webhook": 0}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("welcome sends = %v, want %v", got, want)
 	}
 	// The welcome and the tips carry no offer; the reminder does.
-	for _, m := range mailsTo(t, p, "activates@example.com") {
+	mails := mailsTo(t, p, "activates@example.com")
+	if len(mails) != 2 {
+		t.Errorf("%d mails to activates, want the welcome and the tips", len(mails))
+	}
+	for _, m := range mails {
 		if strings.Contains(m.Text, "WELCOME-") || !strings.Contains(m.Subject, "activates") && !strings.Contains(m.Subject, "tips") {
 			t.Errorf("mail to activates: %q %q, want the welcome or the tips without a code", m.Subject, m.Text)
 		}
@@ -252,7 +250,7 @@ func startWinback(t *testing.T, s *stack) map[string]string {
 		"start": opens.Format("15:04"), "end": opens.Add(3 * time.Hour).Format("15:04")}
 	s.mustCall("POST", "/v1/journeys", map[string]any{
 		"id": "winback", "name": "Winback", "type": "winback", "goal_event": "purchase", "send_window": window,
-		"config": map[string]any{"reminder": map[string]any{"after": "8s"}, "final_wait": "4s"},
+		"config": map[string]any{"reminder": map[string]any{"after": "20s"}, "final_wait": "5s"},
 	}, 201, nil)
 	csv, users := winbackAudience(t, "Etc/GMT+1")
 	req, _ := http.NewRequest("POST", s.base+"/v1/journeys/winback/imports", bytes.NewBufferString(csv))
@@ -292,12 +290,8 @@ func checkWinback(t *testing.T, s *stack, p *fakeProviders, users map[string]str
 		"late-ten":       {"enrolled", "variant:discount", "profile_updated:tier", "deferred:winback", "sent:winback", "sent:reminder", "exited"},
 	}
 	percent := map[string]int{"gold-ten": 20, "gold-fifteen": 25, "silver-ten": 10, "silver-fifteen": 15, "late-ten": 10}
-	for _, name := range slices.Sorted(maps.Keys(want)) {
-		u := users[name]
-		e := s.waitFor("winback", u, ended)
-		if got := s.steps("winback", u); !slices.Equal(got, want[name]) {
-			t.Errorf("winback %s: %s %v, want %v", name, e.Status, got, want[name])
-		}
+	s.checkRuns("winback", "winback_kit2_", users, want)
+	for name, u := range users {
 		var profile struct {
 			Attributes map[string]any `json:"attributes"`
 		}
@@ -307,18 +301,12 @@ func checkWinback(t *testing.T, s *stack, p *fakeProviders, users map[string]str
 			t.Errorf("winback %s: winback_tier %v, want %s", name, profile.Attributes["winback_tier"], tier)
 		}
 		checkOffer(t, p, name+"@example.com", percent[name])
-		s.recordHistory("winback_kit2_"+name, e.WorkflowID, e.RunID)
 	}
 
 	// Reports are keyed by step number: the two branches' offers share
 	// step 3 (and the funnel names the commoner template) until reports
 	// count by step id.
-	var report reporting.Report
-	s.mustCall("GET", "/v1/journeys/winback/report", nil, 200, &report)
-	if report.Enrolled != 5 || report.Converted != 1 || report.Exited != 4 || report.Revenue != 80 {
-		t.Errorf("winback report: enrolled %d, converted %d, exited %d, revenue %v; want 5, 1, 4, 80",
-			report.Enrolled, report.Converted, report.Exited, report.Revenue)
-	}
+	report := s.checkReport("winback", 5, 1, 4, 80)
 	funnel := map[int]reporting.FunnelStep{}
 	for _, f := range report.Funnel {
 		funnel[f.Step] = f
