@@ -8,24 +8,19 @@ import (
 	"journeys/reporting"
 )
 
-// journeyControls are the journey fields that steer its runs besides the
-// config: when sends may go, whether frequency caps apply, and how later
-// events are matched to a run.
-type journeyControls struct {
-	SendWindow    *reporting.SendWindow `json:"send_window"`
-	Transactional bool                  `json:"transactional"`
-	Match         string                `json:"match"`
-}
+// The journey controls are the journey fields that steer its runs besides
+// the config: send_window (when sends may go), transactional (whether
+// frequency caps apply) and match (how later events are matched to a run).
 
 // maxMatch bounds the name of the match property, as event names are.
 const maxMatch = maxEventName
 
-// check validates the controls of a journey entered by entryEvent.
-func (c journeyControls) check(entryEvent string) error {
-	if err := checkSendWindow(c.SendWindow); err != nil {
+// checkControls validates a new journey's controls.
+func (r *journeyRequest) checkControls() error {
+	if err := checkSendWindow(r.SendWindow); err != nil {
 		return err
 	}
-	return checkMatch(c.Match, entryEvent)
+	return checkMatch(r.Match, r.EntryEvent)
 }
 
 func checkSendWindow(w *reporting.SendWindow) error {
@@ -52,17 +47,10 @@ func checkMatch(match, entryEvent string) error {
 	return nil
 }
 
-// controlsPatch is the part of PATCH /v1/journeys/{id} that changes the
-// controls; an absent field stays as it is, and "send_window": null
+// applyControls checks the patch's controls against journey j and adds
+// them to u: an absent field stays as it is, and "send_window": null
 // removes the window.
-type controlsPatch struct {
-	SendWindow    json.RawMessage `json:"send_window"`
-	Transactional *bool           `json:"transactional"`
-	Match         *string         `json:"match"`
-}
-
-// apply checks the patch against journey j and adds it to u.
-func (p controlsPatch) apply(j reporting.Journey, u *reporting.JourneyUpdate) error {
+func (p journeyPatch) applyControls(j reporting.Journey, u *reporting.JourneyUpdate) error {
 	if p.SendWindow != nil {
 		u.SetSendWindow = true
 		if !bytes.Equal(bytes.TrimSpace(p.SendWindow), []byte("null")) {

@@ -31,7 +31,10 @@ type journeyRequest struct {
 	Reentry          string          `json:"reentry"`
 	HoldoutPercent   int             `json:"holdout_percent"`
 	Config           json.RawMessage `json:"config"`
-	journeyControls
+	// The controls; see journey_controls.go.
+	SendWindow    *reporting.SendWindow `json:"send_window"`
+	Transactional bool                  `json:"transactional"`
+	Match         string                `json:"match"`
 }
 
 // checkEvent checks an event name a journey listens for.
@@ -107,7 +110,7 @@ func (s *Server) createJourney(c echo.Context) error {
 	if req.HoldoutPercent < 0 || req.HoldoutPercent > reporting.MaxHoldoutPercent {
 		return Errorf(CodeInvalid, "holdout_percent %d must be between 0 and %d", req.HoldoutPercent, reporting.MaxHoldoutPercent)
 	}
-	if err := req.journeyControls.check(req.EntryEvent); err != nil {
+	if err := req.checkControls(); err != nil {
 		return err
 	}
 	config, err := journeyConfig(typ, req.Config)
@@ -145,7 +148,10 @@ type journeyPatch struct {
 	Name   *string         `json:"name"`
 	Status *string         `json:"status"`
 	Config json.RawMessage `json:"config"`
-	controlsPatch
+	// The controls; see journey_controls.go.
+	SendWindow    json.RawMessage `json:"send_window"`
+	Transactional *bool           `json:"transactional"`
+	Match         *string         `json:"match"`
 }
 
 // patchJourney renames a journey, changes its config (a new version that
@@ -176,7 +182,7 @@ func (s *Server) patchJourney(c echo.Context) error {
 		}
 		u.ListenedEvents = typ.Plan(u.Config).Events
 	}
-	if err := req.controlsPatch.apply(j, &u); err != nil {
+	if err := req.applyControls(j, &u); err != nil {
 		return err
 	}
 	if req.Status != nil {

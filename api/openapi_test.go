@@ -265,7 +265,7 @@ func TestOpenAPIServed(t *testing.T) {
 func jsonFields(t reflect.Type) []string {
 	var out []string
 	for f := range t.Fields() {
-		if !f.IsExported() && !f.Anonymous {
+		if !f.IsExported() {
 			continue
 		}
 		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
