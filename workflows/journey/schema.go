@@ -21,11 +21,11 @@ type Schemer interface {
 
 // Schema returns the JSON Schema (draft 2020-12) of config type t, so that
 // the panel can build its forms from it. It reads t by reflection, as
-// encoding/json does: objects by their json tags, embedded structs
-// flattened, with each field's doc tag as its description; lists, strings,
-// integers, numbers and booleans; channels as their names. A type that
-// implements Schemer describes itself. Objects take no settings they do
-// not list, as configs refuse unknown settings.
+// encoding/json does: objects by their json tags, embedded structs (or
+// pointers to them) flattened, with each field's doc tag as its
+// description; lists, strings, integers, numbers and booleans; channels as
+// their names. A type that implements Schemer describes itself. Objects
+// take no settings they do not list, as configs refuse unknown settings.
 func Schema(t reflect.Type) map[string]any {
 	s := schemaOf(t)
 	s["$schema"] = SchemaDialect
@@ -80,6 +80,14 @@ func schemaOf(t reflect.Type) map[string]any {
 	return map[string]any{}
 }
 
+// derefType is t, or what t points to.
+func derefType(t reflect.Type) reflect.Type {
+	if t.Kind() == reflect.Pointer {
+		return t.Elem()
+	}
+	return t
+}
+
 // addFields adds the JSON fields of struct type t to props, flattening
 // embedded structs as encoding/json does.
 func addFields(t reflect.Type, props map[string]any) {
@@ -88,8 +96,8 @@ func addFields(t reflect.Type, props map[string]any) {
 		if name == "-" || (!f.IsExported() && !f.Anonymous) {
 			continue
 		}
-		if f.Anonymous && name == "" && f.Type.Kind() == reflect.Struct && !reflect.PointerTo(f.Type).Implements(schemerType) {
-			addFields(f.Type, props)
+		if embedded := derefType(f.Type); f.Anonymous && name == "" && embedded.Kind() == reflect.Struct && !reflect.PointerTo(embedded).Implements(schemerType) {
+			addFields(embedded, props)
 			continue
 		}
 		if name == "" {

@@ -22,8 +22,15 @@ type everything struct {
 	Maybe   *int              `json:"maybe,omitempty"`
 	Skipped string            `json:"-"`
 	hidden  string
-	Touch   journey.Touch `json:"touch"`
-	Own     described     `json:"own"`
+	Touch   journey.Touch     `json:"touch"`
+	Own     described         `json:"own"`
+	At      journey.TimeOfDay `json:"at"`
+	*pointed
+}
+
+// pointed is embedded through a pointer: its fields are flattened too.
+type pointed struct {
+	Deep string `json:"deep"`
 }
 
 // described describes itself.
@@ -50,6 +57,8 @@ func TestSchema(t *testing.T) {
 		"extra":  `{}`,
 		"maybe":  `{"type":"integer"}`,
 		"own":    `{"const":"mine"}`,
+		"at":     `{"examples":["09:30","18:00"],"pattern":"^([01][0-9]|2[0-3]):[0-5][0-9]$","type":"string"}`,
+		"deep":   `{"type":"string"}`,
 	}
 	for field, w := range want {
 		b, _ := json.Marshal(props[field])
@@ -57,7 +66,7 @@ func TestSchema(t *testing.T) {
 			t.Errorf("%s = %s, want %s", field, b, w)
 		}
 	}
-	for _, absent := range []string{"Skipped", "hidden", "-"} {
+	for _, absent := range []string{"Skipped", "hidden", "-", "pointed"} {
 		if _, ok := props[absent]; ok {
 			t.Errorf("%s is in the schema; it is not a setting", absent)
 		}
