@@ -210,7 +210,7 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 	_ = json.Unmarshal(stored.Properties, &props)
 	signal := journey.Event{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}
 
-	runs, err := s.store.ActiveEnrollmentsForEvent(ctx, stored.UserID, stored.Name)
+	runs, err := s.store.ActiveEnrollmentsForEvent(ctx, stored)
 	if err != nil {
 		return eventResult{}, err
 	}

@@ -32,6 +32,10 @@ type journeyRequest struct {
 	Reentry          string          `json:"reentry"`
 	HoldoutPercent   int             `json:"holdout_percent"`
 	Config           json.RawMessage `json:"config"`
+	// The controls; see journey_controls.go.
+	SendWindow    *reporting.SendWindow `json:"send_window"`
+	Transactional bool                  `json:"transactional"`
+	Match         string                `json:"match"`
 }
 
 // checkEvent checks an event name a journey listens for.
@@ -125,6 +129,9 @@ func (s *Server) createJourney(c echo.Context) error {
 	if req.HoldoutPercent < 0 || req.HoldoutPercent > reporting.MaxHoldoutPercent {
 		return Errorf(CodeInvalid, "holdout_percent %d must be between 0 and %d", req.HoldoutPercent, reporting.MaxHoldoutPercent)
 	}
+	if err := req.checkControls(); err != nil {
+		return err
+	}
 	config, err := s.journeyConfig(c.Request().Context(), typ, req.Config)
 	if err != nil {
 		return err
@@ -133,6 +140,7 @@ func (s *Server) createJourney(c echo.Context) error {
 		ID: req.ID, Name: req.Name, Type: req.Type, GoalEvent: req.GoalEvent,
 		EntryEvent: req.EntryEvent, ExitEvents: req.ExitEvents, ConversionWindow: req.ConversionWindow,
 		Reentry: req.Reentry, HoldoutPercent: req.HoldoutPercent, Config: config,
+		SendWindow: req.SendWindow, Transactional: req.Transactional, Match: req.Match, ListenedEvents: typ.Plan(config).Events,
 	})
 	if errors.Is(err, reporting.ErrDuplicate) {
 		return Errorf(CodeConflict, "a journey with id %q exists already", req.ID)
@@ -176,6 +184,10 @@ type journeyPatch struct {
 	Name   *string         `json:"name"`
 	Status *string         `json:"status"`
 	Config json.RawMessage `json:"config"`
+	// The controls; see journey_controls.go.
+	SendWindow    json.RawMessage `json:"send_window"`
+	Transactional *bool           `json:"transactional"`
+	Match         *string         `json:"match"`
 }
 
 // patchJourney renames a journey, changes its config (a new version that
@@ -204,6 +216,10 @@ func (s *Server) patchJourney(c echo.Context) error {
 		if u.Config, err = s.journeyConfig(c.Request().Context(), typ, req.Config); err != nil {
 			return err
 		}
+		u.ListenedEvents = typ.Plan(u.Config).Events
+	}
+	if err := req.applyControls(j, &u); err != nil {
+		return err
 	}
 	if req.Status != nil {
 		if err := checkTransition(j, *req.Status); err != nil {

@@ -34,6 +34,7 @@ const (
 	maxIDLength          = 128 // user, journey and template ids (see idPattern)
 	maxEventIDLength     = 200
 	maxEventNameLength   = 100 // event names, and a journey's goal, entry and exit events
+	maxMatchLength       = 100 // a journey's match property, a property name of its entry event
 	maxJourneyNameLength = 200
 	maxEmailLength       = 254 // RFC 5321's limit on a forward path
 	maxPushTokenLength   = 4096

@@ -223,6 +223,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Offer":                 journey.Offer{},
 		"TemplateRequest":       templateRequest{},
 		"Template":              reporting.Template{},
+		"JourneyPatch":          journeyPatch{},
+		"SendWindow":            reporting.SendWindow{},
+		"JourneyType":           journeyType{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

@@ -133,6 +133,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/templates", s.listTemplates)
 	v1.GET("/templates/:id", s.getTemplate)
 
+	v1.GET("/journey-types", s.listJourneyTypes)
 	v1.POST("/journeys", s.createJourney)
 	v1.GET("/journeys", s.listJourneys)
 	v1.GET("/journeys/:id", s.getJourney)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -18,22 +17,15 @@ import (
 
 // putTemplate sends PUT /v1/templates/{id} and returns the status and
 // the error message, if any.
-func putTemplate(t *testing.T, url, id string, body map[string]string) (int, string) {
+func putTemplate(t *testing.T, srv *httptest.Server, id string, body map[string]string) (int, string) {
 	t.Helper()
 	raw, _ := json.Marshal(body)
-	req, _ := http.NewRequest(http.MethodPut, url+"/v1/templates/"+id, bytes.NewReader(raw))
-	req.Header.Set("Authorization", "Bearer k")
-	req.Header.Set("Content-Type", "application/json")
-	resp, err := http.DefaultClient.Do(req)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer resp.Body.Close()
+	code, answer := do(t, srv, http.MethodPut, "/v1/templates/"+id, string(raw))
 	var out struct {
 		Error struct{ Code, Message string }
 	}
-	_ = json.NewDecoder(resp.Body).Decode(&out)
-	return resp.StatusCode, out.Error.Message
+	_ = json.Unmarshal(answer, &out)
+	return code, out.Error.Message
 }
 
 // TestPutTemplateRefusesBombs saves templates that would take the process's
@@ -73,7 +65,7 @@ func TestPutTemplateRefusesBombs(t *testing.T) {
 	}
 	for _, tt := range tests {
 		tt.body["locale"] = "en"
-		status, message := putTemplate(t, srv.URL, "bomb", tt.body)
+		status, message := putTemplate(t, srv, "bomb", tt.body)
 		if status != http.StatusBadRequest || message != tt.want {
 			t.Errorf("%s: PUT = %d %q, want 400 %q", tt.name, status, message, tt.want)
 		}
@@ -88,12 +80,12 @@ func TestPutTemplateRefusesBombs(t *testing.T) {
 	}
 	for _, tm := range shipped {
 		body := map[string]string{"locale": tm.Locale, "title": tm.Title, "subject": tm.Subject, "body": tm.Body, "html": tm.HTML}
-		if status, message := putTemplate(t, srv.URL, tm.ID, body); status != http.StatusOK {
+		if status, message := putTemplate(t, srv, tm.ID, body); status != http.StatusOK {
 			t.Errorf("PUT shipped %s (%s) = %d %q, want 200", tm.ID, tm.Locale, status, message)
 		}
 	}
 	list := map[string]string{"locale": "en", "body": "{{range .User.cart}}{{.name}}, {{end}}code {{.Offer.Code}}"}
-	if status, message := putTemplate(t, srv.URL, "cart_list", list); status != http.StatusOK {
+	if status, message := putTemplate(t, srv, "cart_list", list); status != http.StatusOK {
 		t.Errorf("PUT a range over the cart = %d %q, want 200", status, message)
 	}
 }

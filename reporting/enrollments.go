@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"time"
@@ -37,9 +38,15 @@ type Enrollment struct {
 	// FirstStepAt is when Temporal gives a run whose journey starts with a
 	// wait its first task; before then only a signal-with-start wakes it.
 	FirstStepAt *time.Time `db:"first_step_at" json:"-"`
+	// MatchProperty and MatchValue correlate events with the run: the
+	// journey's match property when the run started and the entry event's
+	// value of it; empty for runs every event of their user reaches.
+	MatchProperty string `db:"match_property" json:"-"`
+	MatchValue    string `db:"match_value" json:"-"`
 }
 
-const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at`
+const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at,
+	match_property, match_value`
 
 // Claim asks for a user's enrollment in a journey.
 type Claim struct {
@@ -52,6 +59,9 @@ type Claim struct {
 	// Detail is what the log's enrolled entry says, such as the event that
 	// entered the user.
 	Detail string
+	// MatchValue is the entry event's value of the journey's match
+	// property (see Journey.Match), or "".
+	MatchValue string
 }
 
 // NotEligibleError is a claim the journey's re-entry rule refuses.
@@ -99,8 +109,8 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	// that a run's timeline never lacks its start.
 	const insert = `
 	WITH e AS (
-		INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout)
-		SELECT $1, $2, $3, $4, $7
+		INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout, match_property, match_value)
+		SELECT $1, $2, $3, $4, $7, $10, $11
 		WHERE NOT EXISTS (SELECT 1 FROM enrollments
 			WHERE journey_id = $1 AND user_id = $2
 			  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
@@ -116,12 +126,17 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`
 
 	j := c.Journey
+	match := j.Match
+	if c.MatchValue == "" {
+		match = ""
+	}
 	micros := cooldown.Microseconds()
 	holdout := InHoldout(j.ID, c.UserID, j.HoldoutPercent)
 	// The active row that blocked the insert can end before we read it;
 	// then the next insert goes through.
 	for range 3 {
-		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout, c.Detail, max(j.Version, 1))
+		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout, c.Detail, max(j.Version, 1),
+			match, c.MatchValue)
 		if err == nil {
 			return e, true, nil
 		}
@@ -205,17 +220,37 @@ func (s *Store) LatestEnrollment(ctx context.Context, journeyID, userID string) 
 	return e, nil
 }
 
-// ActiveEnrollmentsForEvent returns the user's active enrollments in
-// journeys whose goal or one of whose exit events is the named event.
-func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, userID, event string) ([]Enrollment, error) {
+// ActiveEnrollmentsForEvent returns the active enrollments of the event's
+// user that the event concerns: in journeys whose goal or exit event it is,
+// or that listen for it (Journey.ListenedEvents). A goal or listened event
+// reaches a run with a match value only when the event carries the same
+// value of the run's match property; an exit event reaches every run.
+func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, ev Event) ([]Enrollment, error) {
 	const q = `
-	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at, e.source, e.holdout, e.first_step_at
+	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at,
+		e.source, e.holdout, e.first_step_at, e.match_property, e.match_value, $2 = ANY (j.exit_events) AS exits
 	FROM enrollments e JOIN journeys j ON j.id = e.journey_id
-	WHERE e.user_id = $1 AND e.status = 'active' AND (j.goal_event = $2 OR $2 = ANY (j.exit_events))
+	WHERE e.user_id = $1 AND e.status = 'active'
+	  AND (j.goal_event = $2 OR $2 = ANY (j.exit_events) OR $2 = ANY (j.listened_events))
 	ORDER BY e.id`
-	es := []Enrollment{}
-	if err := s.db.SelectContext(ctx, &es, q, userID, event); err != nil {
+	var rows []struct {
+		Enrollment
+		Exits bool `db:"exits"`
+	}
+	if err := s.db.SelectContext(ctx, &rows, q, ev.UserID, ev.Name); err != nil {
 		return nil, fmt.Errorf("list active enrollments: %w", err)
+	}
+	var props map[string]any
+	if len(ev.Properties) > 0 {
+		if err := json.Unmarshal(ev.Properties, &props); err != nil {
+			return nil, fmt.Errorf("read event properties: %w", err)
+		}
+	}
+	es := []Enrollment{}
+	for _, r := range rows {
+		if r.Exits || r.MatchValue == "" || MatchValue(props, r.MatchProperty) == r.MatchValue {
+			es = append(es, r.Enrollment)
+		}
 	}
 	return es, nil
 }

@@ -18,6 +18,27 @@ type Event struct {
 	OccurredAt time.Time       `db:"occurred_at" json:"occurred_at"`
 }
 
+// MatchValue returns the value of property key in an event's properties
+// the way correlation keys compare it (see Journey.Match): strings as they
+// are, numbers in their shortest form, anything else as JSON, and "" when
+// the event does not carry it.
+func MatchValue(props map[string]any, key string) string {
+	switch v := props[key].(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	case json.Number:
+		return v.String()
+	default:
+		b, err := json.Marshal(v)
+		if err != nil {
+			return fmt.Sprint(v)
+		}
+		return string(b)
+	}
+}
+
 // InsertEvent stores e unless an event with the same id is stored already,
 // and returns the stored event; inserted tells which happened.
 func (s *Store) InsertEvent(ctx context.Context, e Event) (stored Event, inserted bool, err error) {

@@ -28,7 +28,20 @@ type Journey struct {
 	Reentry string `db:"reentry" json:"reentry"`
 	// HoldoutPercent is the share of enrollments kept as a control group
 	// that waits but receives nothing.
-	HoldoutPercent int             `db:"holdout_percent" json:"holdout_percent"`
+	HoldoutPercent int `db:"holdout_percent" json:"holdout_percent"`
+	// SendWindow holds sends to waking hours in each user's time zone;
+	// nil leaves it to the journey type (see workflows.Plan).
+	SendWindow *SendWindow `db:"send_window" json:"send_window"`
+	// Transactional exempts the journey's sends from frequency caps.
+	Transactional bool `db:"transactional" json:"transactional"`
+	// Match names the property of the entry event that correlates later
+	// events with a run, such as cart_id: a goal or awaited event reaches
+	// the run only with the same value.
+	Match string `db:"match_property" json:"match"`
+	// ListenedEvents are the events the journey's runs wait for besides
+	// the goal and exits, as its config says; events reach only the runs
+	// of journeys that listen for them.
+	ListenedEvents pq.StringArray  `db:"listened_events" json:"listened_events"`
 	Config         json.RawMessage `db:"config" json:"config"`
 	Version        int             `db:"version" json:"version"`
 	Status         string          `db:"status" json:"status"`
@@ -50,7 +63,7 @@ const (
 )
 
 const journeyColumns = `id, name, type, goal_event, entry_event, exit_events, conversion_window, reentry,
-	holdout_percent, config, version, status, created_at, updated_at`
+	holdout_percent, send_window, transactional, match_property, listened_events, config, version, status, created_at, updated_at`
 
 // CreateJourney stores a new journey as version 1; an existing id is
 // ErrDuplicate.
@@ -62,18 +75,22 @@ func (s *Store) CreateJourney(ctx context.Context, j Journey) (Journey, error) {
 	defer tx.Rollback()
 
 	const q = `
-	INSERT INTO journeys (id, name, type, goal_event, entry_event, exit_events, conversion_window, reentry, config, holdout_percent, status)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'active')
+	INSERT INTO journeys (id, name, type, goal_event, entry_event, exit_events, conversion_window, reentry, config, holdout_percent,
+		send_window, transactional, match_property, listened_events, status)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active')
 	RETURNING ` + journeyColumns
 	if j.ExitEvents == nil {
 		j.ExitEvents = pq.StringArray{}
+	}
+	if j.ListenedEvents == nil {
+		j.ListenedEvents = pq.StringArray{}
 	}
 	if j.Reentry == "" {
 		j.Reentry = ReentryAfterExit
 	}
 	var out Journey
 	err = tx.GetContext(ctx, &out, q, j.ID, j.Name, j.Type, j.GoalEvent, j.EntryEvent, j.ExitEvents,
-		j.ConversionWindow, j.Reentry, []byte(j.Config), j.HoldoutPercent)
+		j.ConversionWindow, j.Reentry, []byte(j.Config), j.HoldoutPercent, j.SendWindow, j.Transactional, j.Match, j.ListenedEvents)
 	if err != nil {
 		return Journey{}, fmt.Errorf("insert journey: %w", translate(err))
 	}
@@ -92,8 +109,15 @@ type JourneyUpdate struct {
 	Name   *string
 	Status *string
 	// Config, when set, becomes the next version; runs apply it to the
-	// steps they have not reached.
-	Config json.RawMessage
+	// steps they have not reached. ListenedEvents come with it.
+	Config         json.RawMessage
+	ListenedEvents pq.StringArray
+	// SendWindow replaces the send window when SetSendWindow is true (nil
+	// removes it). The controls apply to runs that start after the change.
+	SetSendWindow bool
+	SendWindow    *SendWindow
+	Transactional *bool
+	Match         *string
 }
 
 // UpdateJourney applies u and returns the journey as it now is.
@@ -110,6 +134,10 @@ func (s *Store) UpdateJourney(ctx context.Context, id string, u JourneyUpdate) (
 		status = COALESCE($3, status),
 		config = COALESCE($4, config),
 		version = version + CASE WHEN $4::jsonb IS NULL THEN 0 ELSE 1 END,
+		listened_events = CASE WHEN $4::jsonb IS NULL THEN listened_events ELSE COALESCE($5::text[], '{}') END,
+		send_window = CASE WHEN $6 THEN $7::jsonb ELSE send_window END,
+		transactional = COALESCE($8, transactional),
+		match_property = COALESCE($9, match_property),
 		updated_at = now()
 	WHERE id = $1
 	RETURNING ` + journeyColumns
@@ -118,7 +146,8 @@ func (s *Store) UpdateJourney(ctx context.Context, id string, u JourneyUpdate) (
 		config = u.Config
 	}
 	var out Journey
-	if err := tx.GetContext(ctx, &out, q, id, u.Name, u.Status, config); err != nil {
+	err = tx.GetContext(ctx, &out, q, id, u.Name, u.Status, config, u.ListenedEvents, u.SetSendWindow, u.SendWindow, u.Transactional, u.Match)
+	if err != nil {
 		return Journey{}, fmt.Errorf("update journey: %w", translate(err))
 	}
 	if u.Config != nil {

@@ -1,6 +1,9 @@
 package reporting
 
 import (
+	"database/sql/driver"
+	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -15,6 +18,23 @@ type SendWindow struct {
 	Days  []string `json:"days"`
 	Start string   `json:"start"`
 	End   string   `json:"end"`
+}
+
+// Value stores the window as JSON.
+func (w SendWindow) Value() (driver.Value, error) { return json.Marshal(w) }
+
+// Scan reads a window stored as JSON.
+func (w *SendWindow) Scan(src any) error {
+	b, ok := src.([]byte)
+	if !ok {
+		return errors.New("send window: not stored as JSON")
+	}
+	return json.Unmarshal(b, w)
+}
+
+// Daily returns a window open every day from start to end.
+func Daily(start, end string) SendWindow {
+	return SendWindow{Days: slices.Clone(weekdays), Start: start, End: end}
 }
 
 // weekdays are the names Days takes, in time.Weekday order.

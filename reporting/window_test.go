@@ -63,3 +63,14 @@ func TestSendWindowValidate(t *testing.T) {
 		}
 	}
 }
+
+func TestDaily(t *testing.T) {
+	w := reporting.Daily("09:00", "21:00")
+	if err := w.Validate(); err != nil || len(w.Days) != 7 {
+		t.Errorf("Daily = %+v (%v), want every day", w, err)
+	}
+	sunday := time.Date(2026, 11, 8, 22, 0, 0, 0, time.UTC)
+	if got, want := w.Next(sunday, time.UTC), time.Date(2026, 11, 9, 9, 0, 0, 0, time.UTC); !got.Equal(want) {
+		t.Errorf("Next(Sunday 22:00) = %s, want Monday 09:00", got)
+	}
+}

@@ -1,6 +1,7 @@
 package workflows
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -68,12 +69,13 @@ func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, sou
 	if j.Status != reporting.JourneyActive {
 		return Enrollment{}, &reporting.NotActiveError{JourneyID: j.ID, Status: j.Status}
 	}
-	var detail string
+	var detail, match string
 	if trigger != nil {
 		detail = fmt.Sprintf("entered on %s (event %s)", trigger.Name, trigger.EventID)
+		match = reporting.MatchValue(trigger.Properties, j.Match)
 	}
 	claim := reporting.Claim{
-		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(j.ID, userID), Source: source, Detail: detail,
+		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(j.ID, userID), Source: source, Detail: detail, MatchValue: match,
 	}
 	e, created, err := en.Store.ClaimEnrollment(ctx, claim)
 	if err != nil {
@@ -120,12 +122,15 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 		return "", nil, fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
 	}
 	window, _ := time.ParseDuration(j.ConversionWindow)
+	plan := typ.Plan(j.Config)
 	in := journey.Input{
 		Kit:       journey.Kit2,
 		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
 		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
 		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
 		Version: j.Version, Config: j.Config, Holdout: e.Holdout,
+		SendWindow: cmp.Or(j.SendWindow, plan.SendWindow), Transactional: j.Transactional,
+		Match: e.MatchProperty, MatchValue: e.MatchValue,
 	}
 	opts := client.StartWorkflowOptions{
 		ID:                       e.WorkflowID,
@@ -137,7 +142,7 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 		StaticSummary:            fmt.Sprintf("%s · user %s", j.Name, e.UserID),
 		// A run whose journey starts with a wait needs no task before its
 		// first step is due: Temporal holds the first one until then.
-		StartDelay: journey.FirstWait(in, typ.Plan(j.Config).FirstWait),
+		StartDelay: journey.FirstWait(in, plan.FirstWait),
 	}
 	var firstStepAt *time.Time
 	if opts.StartDelay > 0 {

@@ -13,6 +13,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"journeys/reporting"
 	"journeys/workflows/journey"
 	"journeys/workflows/kitv1"
 )
@@ -32,6 +33,19 @@ type Type struct {
 	// Plan reads what a valid config asks of the service.
 	Plan func(raw json.RawMessage) Plan
 	run  journey.Workflow
+	// config is the Go type of the type's config.
+	config reflect.Type
+}
+
+// Schema returns the JSON Schema of the type's config, titled with the
+// type's name and description, with the default config as its default.
+func (t Type) Schema() map[string]any {
+	s := journey.Schema(t.config)
+	s["title"], s["description"] = t.Name, t.Description
+	if def, err := t.Config(nil); err == nil {
+		s["default"] = def
+	}
+	return s
 }
 
 // Plan is what a journey config asks of the service around its runs.
@@ -44,6 +58,9 @@ type Plan struct {
 	// FirstWait is how long a run waits before its first step; Temporal
 	// holds the run's first task that long.
 	FirstWait time.Duration
+	// SendWindow is the send window of the journeys of this type that set
+	// none of their own; nil sends at any hour.
+	SendWindow *reporting.SendWindow
 }
 
 // Listener is a config whose runs wait for events besides the goal and
@@ -57,12 +74,22 @@ type Waiter interface {
 	FirstWait() time.Duration
 }
 
+// Windowed is a config whose sends belong in waking hours even when its
+// journey sets no send window: it gives the window they wait for then.
+type Windowed interface {
+	SendWindow() reporting.SendWindow
+}
+
 // types maps the type names the API accepts to journey types.
 var types = byName(
 	newType[CartAbandonmentConfig]("cart_abandonment", "CartAbandonment",
 		"Wins back a user who left items in the cart: touches after waits, each racing a purchase.", CartAbandonment),
 	newType[FlowConfig]("flow", "Flow",
 		"A journey built in the panel as a graph of steps: waits, events, conditions, splits, sends, profile updates and exits.", Flow),
+	newType[WelcomeSeriesConfig]("welcome_series", "WelcomeSeries",
+		"Welcomes a user who signed up: a welcome at once, then tips for those who activate and a reminder with an offer for those who do not, racing a first purchase.", WelcomeSeries),
+	newType[WinbackConfig]("winback", "Winback",
+		"Brings back lapsed users from an imported audience: an A/B-tested discount, bigger on a VIP path chosen by a condition, and a reminder, in waking hours.", Winback),
 )
 
 func byName(ts ...Type) map[string]Type {
@@ -96,10 +123,15 @@ func newType[C any, P journey.ConfigPtr[C]](name, workflowName, description stri
 			if w, ok := any(&c).(Waiter); ok {
 				p.FirstWait = w.FirstWait()
 			}
+			if w, ok := any(&c).(Windowed); ok {
+				window := w.SendWindow()
+				p.SendWindow = &window
+			}
 			p.Templates = templates(reflect.ValueOf(c))
 			return p
 		},
-		run: run,
+		run:    run,
+		config: reflect.TypeFor[C](),
 	}
 }
 

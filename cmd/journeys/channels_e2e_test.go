@@ -223,25 +223,28 @@ func TestTemplateAPI(t *testing.T) {
 	for _, tm := range all.Templates {
 		shipped = append(shipped, tm.ID+"/"+tm.Locale)
 	}
-	if want := []string{"cart_final_offer/en", "cart_final_offer/fa", "cart_offer/en", "cart_offer/fa"}; !slices.Equal(shipped, want) {
+	if want := []string{"cart_final_offer/en", "cart_final_offer/fa", "cart_offer/en", "cart_offer/fa",
+		"welcome/en", "welcome/fa", "welcome_reminder/en", "welcome_reminder/fa", "welcome_tips/en", "welcome_tips/fa",
+		"winback_offer/en", "winback_offer/fa", "winback_reminder/en", "winback_reminder/fa", "winback_vip_offer/en", "winback_vip_offer/fa",
+	}; !slices.Equal(shipped, want) {
 		t.Errorf("shipped templates = %v, want %v", shipped, want)
 	}
 
 	var saved reporting.Template
-	s.mustCall("PUT", "/v1/templates/welcome", map[string]string{
+	s.mustCall("PUT", "/v1/templates/hello", map[string]string{
 		"locale": "FA-ir", "title": "خوش آمدید", "body": "{{with .User.first_name}}{{.}} {{end}}خوش آمدید! کد {{.Offer.Code}}",
 	}, 200, &saved)
-	if saved.ID != "welcome" || saved.Locale != "fa-IR" || saved.Title != "خوش آمدید" {
-		t.Errorf("saved %+v, want welcome in fa-IR", saved)
+	if saved.ID != "hello" || saved.Locale != "fa-IR" || saved.Title != "خوش آمدید" {
+		t.Errorf("saved %+v, want hello in fa-IR", saved)
 	}
-	s.mustCall("PUT", "/v1/templates/welcome", map[string]string{"locale": "en", "subject": "Welcome", "body": "Welcome!", "html": "<p>Welcome!</p>"}, 200, nil)
+	s.mustCall("PUT", "/v1/templates/hello", map[string]string{"locale": "en", "subject": "Welcome", "body": "Welcome!", "html": "<p>Welcome!</p>"}, 200, nil)
 	var one struct {
 		ID        string
 		Templates []reporting.Template
 	}
-	s.mustCall("GET", "/v1/templates/welcome", nil, 200, &one)
+	s.mustCall("GET", "/v1/templates/hello", nil, 200, &one)
 	if len(one.Templates) != 2 || one.Templates[0].Locale != "en" || one.Templates[1].Locale != "fa-IR" {
-		t.Errorf("GET welcome = %+v, want its en and fa-IR versions", one)
+		t.Errorf("GET hello = %+v, want its en and fa-IR versions", one)
 	}
 
 	tests := []struct {

@@ -139,16 +139,29 @@ type enrollment struct {
 	AlreadyEnrolled bool   `json:"already_enrolled"`
 	Timeline        []struct {
 		Kind    string `json:"kind"`
+		StepID  string `json:"step_id"`
 		Channel string `json:"channel"`
 		Detail  string `json:"detail"`
 	} `json:"timeline"`
 }
 
-func (e enrollment) story() []string {
+// story reads the timeline as kind:channel, or the kind alone for entries
+// on no channel.
+func (e enrollment) story() []string { return e.labels(false) }
+
+// steps reads the timeline as kind:step-id, or the kind alone for entries
+// about no step.
+func (e enrollment) steps() []string { return e.labels(true) }
+
+func (e enrollment) labels(byStep bool) []string {
 	var out []string
 	for _, x := range e.Timeline {
-		if x.Channel != "" {
-			out = append(out, x.Kind+":"+x.Channel)
+		label := x.Channel
+		if byStep {
+			label = x.StepID
+		}
+		if label != "" {
+			out = append(out, x.Kind+":"+label)
 		} else {
 			out = append(out, x.Kind)
 		}

@@ -11,6 +11,11 @@ type TimeOfDay string
 
 var timeOfDay = regexp.MustCompile(`^([01][0-9]|2[0-3]):[0-5][0-9]$`)
 
+// JSONSchema describes a time of day as configs write it.
+func (TimeOfDay) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "pattern": timeOfDay.String(), "examples": []any{"09:30", "18:00"}}
+}
+
 // parse returns the hour and minute, or ok false when t is not a time of
 // day.
 func (t TimeOfDay) parse() (hour, minute int, ok bool) {

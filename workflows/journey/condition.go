@@ -20,6 +20,12 @@ import (
 // has no side effects and no clock, so a replay evaluates them the same.
 type Condition string
 
+// JSONSchema describes a condition: a CEL expression in a string.
+func (Condition) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "format": "cel", "maxLength": maxConditionLength,
+		"examples": []any{`user.attributes.tier == "gold"`}}
+}
+
 // maxConditionLength bounds a condition's text.
 const maxConditionLength = 2000
 

@@ -123,3 +123,27 @@ func (e *ConfigError) Error() string {
 func Errorf(field, format string, args ...any) *ConfigError {
 	return &ConfigError{Field: field, Message: fmt.Sprintf(format, args...)}
 }
+
+// FirstError returns the first of errs that is not nil: a config's
+// Validate lists its checks in the order the marketer reads them.
+func FirstError(errs ...error) error {
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// maxEventName bounds the name of an event a config waits for, as the API
+// bounds the names of events it takes.
+const maxEventName = 100
+
+// CheckEvent reports an event name at field that is empty, longer than
+// 100 characters or has spaces around it.
+func CheckEvent(field, name string) error {
+	if name == "" || name != strings.TrimSpace(name) || len(name) > maxEventName {
+		return Errorf(field, "%q must be an event name of 1 to %d characters without surrounding spaces, such as \"activated\"", name, maxEventName)
+	}
+	return nil
+}

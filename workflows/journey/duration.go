@@ -17,6 +17,15 @@ type Duration struct {
 	invalid string
 }
 
+// JSONSchema describes a duration as configs write it.
+func (Duration) JSONSchema() map[string]any {
+	return map[string]any{"type": "string", "pattern": durationPattern, "examples": []any{"24h", "90m", "0s"}}
+}
+
+// durationPattern matches the Go duration strings a config may give: no
+// sign, one or more numbers each with its unit.
+const durationPattern = `^([0-9]+(\.[0-9]+)?(ns|us|µs|ms|s|m|h))+$`
+
 // Hours returns a Duration of n hours.
 func Hours(n int) Duration { return Duration{Duration: time.Duration(n) * time.Hour, set: true} }
 

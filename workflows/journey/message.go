@@ -2,7 +2,9 @@ package journey
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
+	"slices"
 
 	"journeys/channels"
 )
@@ -11,27 +13,27 @@ import (
 type Message struct {
 	// ID names the step in the timeline, the report's funnel, the send's
 	// idempotency key and the JourneyStep search attribute, so it must stay
-	// the same when the journey is edited. NameMessages fills in the ones a
-	// config leaves out.
-	ID       string           `json:"id,omitempty"`
-	Channel  channels.Channel `json:"channel"`
-	Template string           `json:"template"`
+	// the same when the journey is edited. NameTouches and Fill fill in the
+	// ones a config leaves out.
+	ID       string           `json:"id,omitempty" doc:"The step's id in timelines and reports; keep it when editing the journey. Lower-case letters, digits, _ and -."`
+	Channel  channels.Channel `json:"channel" doc:"The channel the message goes out on."`
+	Template string           `json:"template" doc:"The id of the template to send (PUT /v1/templates/{id})."`
 	// Fallback is the channel used instead when the user cannot be reached
 	// on Channel: no contact, unsubscribed, or a dead push token.
-	Fallback channels.Channel `json:"fallback,omitempty"`
+	Fallback channels.Channel `json:"fallback,omitempty" doc:"The channel used instead when the user cannot be reached on channel."`
 	// Offer asks for a discount code: true for the journey's offer, or an
 	// offer of its own. Without it the message carries none.
-	Offer *TouchOffer `json:"offer,omitempty"`
+	Offer *TouchOffer `json:"offer,omitempty" doc:"true for the journey's offer with a discount code, an offer of the message's own, or false for none."`
 	// Condition, when set, sends the message only to users it holds for;
 	// the others are skipped with the reason "condition".
-	Condition Condition `json:"condition,omitempty"`
+	Condition Condition `json:"condition,omitempty" doc:"Send only to users this CEL condition holds for; the others are skipped."`
 }
 
 // Touch is a message sent after waiting for the goal: the step of a
 // journey that nudges the user again.
 type Touch struct {
 	// After is how long to wait for the goal first; "0s" sends at once.
-	After Duration `json:"after"`
+	After Duration `json:"after" doc:"How long to wait for the goal before sending; \"0s\" sends at once."`
 	Message
 }
 
@@ -74,6 +76,45 @@ func (t Touch) Check(field string) error {
 		return err
 	}
 	return t.Message.Check(field)
+}
+
+// Fill takes the settings m leaves out from def: the id, the channel and
+// template, the offer and the condition, and the fallback when the channel
+// is def's too. A config whose plan names one message by its role (a
+// welcome, a reminder) fills it this way, so that the marketer may leave
+// the message out or give only what differs.
+func (m *Message) Fill(def Message) {
+	if m.ID == "" {
+		m.ID = def.ID
+	}
+	if m.Channel == "" {
+		m.Channel = def.Channel
+		if m.Fallback == "" {
+			m.Fallback = def.Fallback
+		}
+	}
+	if m.Template == "" {
+		m.Template = def.Template
+	}
+	if m.Offer == nil {
+		m.Offer = def.Offer
+	}
+	if m.Condition == "" {
+		m.Condition = def.Condition
+	}
+}
+
+// CheckMessages checks each message of a config at its field, in the
+// order of the fields' names, and that their step ids differ.
+func CheckMessages(ms map[string]Message) error {
+	var ids IDs
+	for _, field := range slices.Sorted(maps.Keys(ms)) {
+		if err := ms[field].Check(field); err != nil {
+			return err
+		}
+		ids.Add(field+".id", ms[field].ID)
+	}
+	return ids.Err()
 }
 
 // NameTouches gives every touch without an id one derived from its

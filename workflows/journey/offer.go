@@ -12,9 +12,9 @@ import (
 // the numbers its templates show, and the prefix of the discount code each
 // enrollment gets. An omitted field takes activities.DefaultOffer's value.
 type Offer struct {
-	DiscountPercent *int   `json:"discount_percent,omitempty"`
-	CashbackPercent *int   `json:"cashback_percent,omitempty"`
-	CodePrefix      string `json:"code_prefix,omitempty"`
+	DiscountPercent *int   `json:"discount_percent,omitempty" doc:"The discount, 0 to 100 percent."`
+	CashbackPercent *int   `json:"cashback_percent,omitempty" doc:"The cashback templates may mention, 0 to 100 percent."`
+	CodePrefix      string `json:"code_prefix,omitempty" doc:"What each enrollment's discount code starts with: 1 to 12 capital letters or digits."`
 }
 
 var codePrefix = regexp.MustCompile(`^[A-Z0-9]{1,12}$`)
@@ -39,14 +39,31 @@ func (o Offer) Check(field string) error {
 		name  string
 		value *int
 	}{{"discount_percent", o.DiscountPercent}, {"cashback_percent", o.CashbackPercent}} {
-		if p.value != nil && (*p.value < 0 || *p.value > 100) {
-			return Errorf(field+"."+p.name, "must be between 0 and 100, not %d", *p.value)
+		if p.value != nil {
+			if err := Percent(field+"."+p.name, *p.value); err != nil {
+				return err
+			}
 		}
 	}
 	if !codePrefix.MatchString(o.CodePrefix) {
 		return Errorf(field+".code_prefix", "%q must be 1 to 12 capital letters or digits, such as CART", o.CodePrefix)
 	}
 	return nil
+}
+
+// Percent reports a percentage at field outside 0 to 100.
+func Percent(field string, v int) error {
+	if v < 0 || v > 100 {
+		return Errorf(field, "must be between 0 and 100, not %d", v)
+	}
+	return nil
+}
+
+// WithDiscount returns the offer with another discount, such as the one a
+// variant's arm gives.
+func (o Offer) WithDiscount(percent int) Offer {
+	o.DiscountPercent = &percent
+	return o
 }
 
 // Values returns the offer as the send activity takes it.
@@ -95,6 +112,15 @@ func (t TouchOffer) MarshalJSON() ([]byte, error) {
 		return json.Marshal(t.Own)
 	}
 	return json.Marshal(t.Journey)
+}
+
+// JSONSchema describes what a message's offer may be: true, false or an
+// offer object.
+func (TouchOffer) JSONSchema() map[string]any {
+	return map[string]any{"oneOf": []any{
+		map[string]any{"type": "boolean"},
+		SchemaOf[Offer](),
+	}}
 }
 
 // resolve returns the offer a message carries, given the journey's; nil

@@ -75,8 +75,8 @@ func bookkeeping(summary string) workflow.LocalActivityOptions {
 // Arm is one arm of a variant: its name, recorded in the timeline and the
 // JourneyVariant search attribute, and its share of users.
 type Arm struct {
-	Name   string `json:"name"`
-	Weight int    `json:"weight"`
+	Name   string `json:"name" doc:"The arm's name in timelines and reports: lower-case letters, digits, _ and -."`
+	Weight int    `json:"weight" doc:"The arm's share of users, against the other arms' weights (0 to 1000)."`
 }
 
 // ArmName returns the arm's name.
@@ -94,7 +94,8 @@ type Armed interface {
 
 // CheckArms reports arms at field that cannot split users: none, a name
 // that is empty or used twice, a weight that is negative, or weights that
-// add up to nothing.
+// add up to nothing. An arm with a Check(field string) error method, for
+// what it does besides splitting users, is checked with it too.
 func CheckArms[A Armed](field string, arms []A) error {
 	if len(arms) < 2 || len(arms) > 10 {
 		return Errorf(field, "must list 2 to 10 arms")
@@ -113,6 +114,11 @@ func CheckArms[A Armed](field string, arms []A) error {
 		}
 		if w := arm.ArmWeight(); w < 0 || w > 1000 {
 			return Errorf(f+".weight", "must be between 0 and 1000, not %d", w)
+		}
+		if c, ok := any(arm).(interface{ Check(string) error }); ok {
+			if err := c.Check(f); err != nil {
+				return err
+			}
 		}
 		total += arm.ArmWeight()
 	}

@@ -2,7 +2,6 @@ package journey
 
 import (
 	"encoding/json"
-	"fmt"
 	"slices"
 	"time"
 
@@ -185,27 +184,15 @@ func (j *Run) matches(ev Event) bool {
 	if j.in.Match == "" || j.in.MatchValue == "" {
 		return true
 	}
-	v, ok := ev.Properties[j.in.Match]
-	return ok && PropertyString(v) == j.in.MatchValue
+	return reporting.MatchValue(ev.Properties, j.in.Match) == j.in.MatchValue
 }
 
 // PropertyString writes an event property value the way correlation keys
 // compare it: strings as they are, numbers in their shortest form, and
-// anything else as JSON.
+// anything else as JSON. Routing events to runs compares them the same way
+// (reporting.MatchValue).
 func PropertyString(v any) string {
-	switch v := v.(type) {
-	case string:
-		return v
-	case nil:
-		return ""
-	case json.Number:
-		return v.String()
-	}
-	b, err := json.Marshal(v)
-	if err != nil {
-		return fmt.Sprint(v)
-	}
-	return string(b)
+	return reporting.MatchValue(map[string]any{"v": v}, "v")
 }
 
 // steer applies a control signal.

@@ -32,7 +32,8 @@ type Journey struct {
 	Config string
 	// Input is what the run starts with besides its type and config. The
 	// journey (j1), user (the profile's, or u1), enrollment, goal (purchase),
-	// enrollment time and kit are filled in when left empty.
+	// enrollment time and kit are filled in when left empty, and the send
+	// window from the type's plan, as the enroller does.
 	Input journey.Input
 	// Profile is the user's profile; leave ID empty for a user without one.
 	Profile reporting.User
@@ -207,6 +208,10 @@ func (j Journey) input(config json.RawMessage, now time.Time) journey.Input {
 		in.EnrolledAt = now
 	}
 	in.Version = max(in.Version, 1)
+	if typ, ok := workflows.Lookup(j.Type); ok && j.Workflow == nil && in.SendWindow == nil {
+		// As the enroller does for a journey without a window of its own.
+		in.SendWindow = typ.Plan(config).SendWindow
+	}
 	return in
 }
 
