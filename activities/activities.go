@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"journeys/channels"
+	"journeys/metrics"
 	"journeys/reporting"
 )
 
@@ -41,4 +42,7 @@ type Activities struct {
 	// Unsubscribe makes the one-click unsubscribe link of an email from the
 	// user id (see channels.UnsubscribeToken); nil sends no link.
 	Unsubscribe func(userID string, c channels.Channel) string
+	// Metrics counts deferred and skipped touches and ended runs; nil
+	// counts nothing.
+	Metrics *metrics.Metrics
 }

@@ -319,7 +319,7 @@ func TestImportFailsVisibly(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer down.Close()
-		jobs := newJobs(s.temporal, s.store)
+		jobs := newJobs(s.temporal, s.store, nil)
 		jobs.Enroller = &workflows.Enroller{Store: s.store, Temporal: down}
 		broken := newWorker(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log}, jobs)
 		if err := broken.Start(); err != nil {

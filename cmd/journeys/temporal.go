@@ -13,18 +13,16 @@ import (
 	xrate "golang.org/x/time/rate"
 
 	"journeys/activities"
+	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
 )
 
-// dialTemporal connects to the Temporal frontend, retrying while it starts.
-func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger) (client.Client, error) {
-	opts := client.Options{
-		HostPort:  address,
-		Namespace: namespace,
-		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-	}
+// dialTemporal connects to the Temporal frontend with opts, retrying
+// while it starts.
+func dialTemporal(ctx context.Context, opts client.Options, log *slog.Logger) (client.Client, error) {
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := client.DialContext(ctx, opts)
@@ -32,7 +30,7 @@ func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logg
 			return c, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("TEMPORAL_ADDRESS: cannot reach Temporal at %s: %w", address, err)
+			return nil, fmt.Errorf("TEMPORAL_ADDRESS: cannot reach Temporal at %s: %w", opts.HostPort, err)
 		}
 		time.Sleep(time.Second)
 	}
@@ -71,12 +69,12 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 const importRate = 1000
 
 // newJobs returns the activities of background jobs: audiences, broadcasts
-// and the sweep of closed runs.
-func newJobs(c client.Client, store *reporting.Store) *activities.Jobs {
+// and the sweep of closed runs; m counts their enrollments.
+func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activities.Jobs {
 	reconciler := &activities.Reconciler{Store: store, Temporal: c}
 	return &activities.Jobs{
 		Store:      store,
-		Enroller:   &workflows.Enroller{Store: store, Temporal: c, Reconciler: reconciler},
+		Enroller:   &workflows.Enroller{Store: store, Temporal: c, Reconciler: reconciler, Metrics: m},
 		Reconciler: reconciler,
 		Limit:      xrate.NewLimiter(importRate, 100),
 		Workers:    16,
