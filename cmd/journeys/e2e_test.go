@@ -34,6 +34,8 @@ type stack struct {
 	temporal client.Client
 	senders  map[channels.Channel]activities.Sender
 	log      *slog.Logger
+	// stop stops the service as SIGTERM does and waits until it returns.
+	stop func() error
 }
 
 // newWorker returns another worker on the stack's Temporal server and
@@ -54,16 +56,20 @@ func startStack(t *testing.T, opts ...func(*config)) *stack {
 func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config)) *stack {
 	tb.Helper()
 	store, dbURL := dbtest.New(tb)
-	c := ts.GetDefaultClient()
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := registerSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
-		tb.Fatal(err)
-	}
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all",
 		Namespace: ts.GetDefaultNamespace(), TemporalUIURL: testUIURL}
 	for _, opt := range opts {
 		opt(&cfg)
+	}
+	c := ts.GetDefaultClient()
+	if cfg.Metrics != nil {
+		// The SDK reports through the client it was given.
+		c = ts.NewClientWithOptions(client.Options{MetricsHandler: cfg.Metrics.Temporal()})
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := registerSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
+		tb.Fatal(err)
 	}
 	senders, err := newSenders(cfg.Channels, log)
 	if err != nil {
@@ -72,15 +78,20 @@ func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config))
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- runService(ctx, cfg, store, c, senders, log, func(a string) { addr <- a }) }()
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() { cancel(); stopErr = <-done })
+		return stopErr
+	}
 	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			tb.Errorf("service: %v", err)
 		}
 	})
 	select {
 	case a := <-addr:
-		return &stack{t: tb, base: "http://" + a, store: store, temporal: c, senders: senders, log: log}
+		return &stack{t: tb, base: "http://" + a, store: store, temporal: c, senders: senders, log: log, stop: stop}
 	case err := <-done:
 		tb.Fatalf("service did not start: %v", err)
 	}
