@@ -39,9 +39,14 @@ type stack struct {
 }
 
 // newWorker returns another worker on the stack's Temporal server and
-// store, for tests that stop and start workers.
-func (s *stack) newWorker() worker.Worker {
-	return newWorker(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log}, newJobs(s.temporal, s.store, nil))
+// store, for tests that stop and start workers; opts change its jobs'
+// settings.
+func (s *stack) newWorker(opts ...func(*activities.Jobs)) worker.Worker {
+	jobs := newJobs(s.temporal, s.store, nil)
+	for _, opt := range opts {
+		opt(jobs)
+	}
+	return newWorker(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log}, jobs)
 }
 
 // startStack starts the stack; opts change its config, for example to
