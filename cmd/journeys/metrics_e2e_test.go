@@ -78,7 +78,7 @@ func TestMetricsAfterARun(t *testing.T) {
 
 	// A send window that opens an hour from now defers every send.
 	now := time.Now().UTC()
-	window := map[string]any{"start": now.Add(time.Hour).Format("15:04"), "end": now.Add(2 * time.Hour).Format("15:04")}
+	window := map[string]any{"days": []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}, "start": now.Add(time.Hour).Format("15:04"), "end": now.Add(2 * time.Hour).Format("15:04")}
 	s.mustCall("POST", "/v1/journeys", cartJourney("m", nil), 201, nil)
 	s.mustCall("POST", "/v1/journeys", cartJourney("later", map[string]any{"send_window": window}), 201, nil)
 	s.mustCall("PUT", "/v1/users/buyer", map[string]any{"email": "b@example.com", "push_token": "tok-b"}, 200, nil)
