@@ -12,8 +12,23 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"journeys/api"
+	"journeys/reporting"
 	"journeys/reporting/dbtest"
 )
+
+// withoutTemporal serves the API on store with a Temporal client for an
+// address where nothing listens (port 1), until the test ends.
+func withoutTemporal(t *testing.T, store *reporting.Store) *httptest.Server {
+	t.Helper()
+	c, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(c.Close)
+	srv := httptest.NewServer(api.New(api.Config{Store: store, Temporal: c, APIKey: "k", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
+	t.Cleanup(srv.Close)
+	return srv
+}
 
 // TestReadinessNamesWhatIsDown checks /readyz against a closed database
 // and an address where no Temporal listens, and that /healthz, the
@@ -21,14 +36,7 @@ import (
 func TestReadinessNamesWhatIsDown(t *testing.T) {
 	store, _ := dbtest.New(t)
 	store.Close() // Postgres "down" for this store
-	// Nothing listens on port 1.
-	c, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := httptest.NewServer(api.New(api.Config{Store: store, Temporal: c, APIKey: "k", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	defer srv.Close()
+	srv := withoutTemporal(t, store)
 
 	if resp, err := http.Get(srv.URL + "/healthz"); err != nil || resp.StatusCode != 200 {
 		t.Fatalf("healthz: %v %v, want 200 while the process serves", resp, err)
@@ -58,13 +66,7 @@ func TestReadinessWaitsForMigrations(t *testing.T) {
 	if _, err := store.DB().ExecContext(t.Context(), `DELETE FROM schema_migrations WHERE version = 11`); err != nil {
 		t.Fatal(err)
 	}
-	c, err := client.NewLazyClient(client.Options{HostPort: "127.0.0.1:1"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	srv := httptest.NewServer(api.New(api.Config{Store: store, Temporal: c, APIKey: "k", Log: slog.New(slog.NewTextHandler(io.Discard, nil))}))
-	defer srv.Close()
+	srv := withoutTemporal(t, store)
 	resp, err := http.Get(srv.URL + "/readyz")
 	if err != nil {
 		t.Fatal(err)
