@@ -60,11 +60,11 @@ func (s *flakyStore) Record(ctx context.Context, e reporting.Entry) error {
 func enroll(t *testing.T, store *reporting.Store, journeyID, userID string) int64 {
 	t.Helper()
 	db := store.DB()
-	db.MustExec(`INSERT INTO journeys (id, name, type, goal_event, config) VALUES ($1, $1, 'cart_abandonment', 'purchase', '{}')
+	db.MustExec(`INSERT INTO journeys (workspace_id, id, name, type, goal_event, config) VALUES ('default', $1, $1, 'cart_abandonment', 'purchase', '{}')
 		ON CONFLICT DO NOTHING`, journeyID)
-	db.MustExec(`INSERT INTO enrollments (journey_id, user_id, workflow_id) VALUES ($1, $2, $3)
-		ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING`,
-		journeyID, userID, journey.WorkflowID(journeyID, userID))
+	db.MustExec(`INSERT INTO enrollments (workspace_id, journey_id, user_id, workflow_id) VALUES ('default', $1, $2, $3)
+		ON CONFLICT (workspace_id, journey_id, user_id) WHERE status = 'active' DO NOTHING`,
+		journeyID, userID, journey.WorkflowID(reporting.DefaultWorkspace, journeyID, userID))
 	var id int64
 	if err := db.Get(&id, `SELECT id FROM enrollments WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`, journeyID, userID); err != nil {
 		t.Fatal(err)
@@ -167,7 +167,7 @@ func (s *sendEnv) send(u reporting.User, channel, fallback channels.Channel) (ac
 	id := enroll(s.t, s.store, "cart", u.ID)
 	s.step++
 	in := activities.SendInput{
-		EnrollmentID: id, JourneyID: "cart", UserID: u.ID, WorkflowID: journey.WorkflowID("cart", u.ID),
+		EnrollmentID: id, JourneyID: "cart", UserID: u.ID, WorkflowID: journey.WorkflowID(reporting.DefaultWorkspace, "cart", u.ID),
 		Step: s.step, Channel: channel, Fallback: fallback, Template: "cart_offer", Offer: &activities.DefaultOffer,
 	}
 	var a *activities.Activities
@@ -236,7 +236,7 @@ func TestSendRendersInUserLocale(t *testing.T) {
 		}
 	}
 	fa, de := box.sent[0], box.sent[1]
-	code := activities.OfferCode([]byte("k"), "CART", journey.WorkflowID("cart", "fa"), 1)
+	code := activities.OfferCode([]byte("k"), "CART", journey.WorkflowID(reporting.DefaultWorkspace, "cart", "fa"), 1)
 	if !strings.HasPrefix(fa.Body, "سارا عزیز، ") || !strings.Contains(fa.Body, "با کد "+code+"، 10 درصد تخفیف") {
 		t.Errorf("Persian body = %q, want it to greet سارا and offer 10%% with %s", fa.Body, code)
 	}

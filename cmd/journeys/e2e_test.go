@@ -54,12 +54,12 @@ func startStack(t *testing.T, opts ...func(*config)) *stack {
 func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config)) *stack {
 	tb.Helper()
 	store, dbURL := dbtest.New(tb)
-	c := ts.GetDefaultClient()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := ts.NewClientWithOptions(temporalOptions(ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), log))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := registerSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
 		tb.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all",
 		Namespace: ts.GetDefaultNamespace(), TemporalUIURL: testUIURL}
 	for _, opt := range opts {

@@ -68,3 +68,9 @@ func New(t testing.TB) (*reporting.Store, string) {
 	}
 	return store, u.String()
 }
+
+// Ctx returns a context scoped to the default workspace, the one tests
+// that are not about workspaces work in.
+func Ctx() context.Context {
+	return reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace)
+}
