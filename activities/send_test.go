@@ -74,7 +74,7 @@ func enroll(t *testing.T, store *reporting.Store, journeyID, userID string) int6
 
 func putUser(t *testing.T, store *reporting.Store, u reporting.User) {
 	t.Helper()
-	if _, err := store.PutUser(context.Background(), u); err != nil {
+	if _, err := store.PutUser(dbtest.Ctx(), u); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -101,7 +101,7 @@ func TestSendRetriedAfterDelivery(t *testing.T) {
 	if err := pg.DB().Get(&sent, `SELECT count(*) FROM journey_events WHERE enrollment_id = $1 AND kind = 'sent'`, enrollmentID); err != nil || sent != 1 {
 		t.Errorf("sent entries = %d, %v; want 1", sent, err)
 	}
-	d, err := pg.Delivery(context.Background(), got[0].IdempotencyKey)
+	d, err := pg.Delivery(dbtest.Ctx(), got[0].IdempotencyKey)
 	if err != nil || d.Status != reporting.DeliverySent || d.Attempts != 2 {
 		t.Errorf("delivery = %+v, %v; want sent on the second attempt", d, err)
 	}
@@ -264,7 +264,7 @@ func TestSendMarksDeadPushToken(t *testing.T) {
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !strings.Contains(err.Error(), "UNREGISTERED") {
 		t.Fatalf("err = %v, want a non-retryable UNREGISTERED", err)
 	}
-	u, err := s.store.User(context.Background(), "u1")
+	u, err := s.store.User(dbtest.Ctx(), "u1")
 	if err != nil || u.PushTokenInvalidAt == nil {
 		t.Fatalf("user = %+v, %v; want the push token marked invalid", u, err)
 	}
@@ -274,7 +274,7 @@ func TestSendMarksDeadPushToken(t *testing.T) {
 		t.Errorf("next push = %+v, %v; want skipped: push token invalid", res, err)
 	}
 	putUser(t, s.store, reporting.User{ID: "u1", PushToken: "new-token"})
-	if u, _ := s.store.User(context.Background(), "u1"); u.PushTokenInvalidAt != nil {
+	if u, _ := s.store.User(dbtest.Ctx(), "u1"); u.PushTokenInvalidAt != nil {
 		t.Errorf("a new push token kept push_token_invalid_at %v", u.PushTokenInvalidAt)
 	}
 	if n := len(fcmServer.Messages()); n != 1 {
