@@ -192,7 +192,7 @@ func (en *Enroller) Signal(ctx context.Context, e reporting.Enrollment, name str
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}
-	in := journey.Input{Kit: journey.Kit2, JourneyID: e.JourneyID, UserID: e.UserID, EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, Wake: true}
+	in := journey.Input{Kit: journey.Kit2, Workspace: e.Workspace, JourneyID: e.JourneyID, UserID: e.UserID, EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, Wake: true}
 	run, err := en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, name, arg, opts, kitv1.Workflow, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {
