@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"journeys/activities"
 	"journeys/channels"
@@ -117,6 +118,8 @@ func runCart(t *testing.T, store activities.Store, enrollmentID int64, config st
 		t.Fatal(err)
 	}
 	var suite testsuite.WorkflowTestSuite
+	// No run names a workspace here: activities act in default.
+	suite.SetContextPropagators([]workflow.ContextPropagator{activities.WorkspacePropagator{}})
 	env := suite.NewTestWorkflowEnvironment()
 	workflows.Register(env)
 	env.RegisterActivity(&activities.Activities{Store: store, Senders: map[channels.Channel]activities.Sender{channels.Webhook: hook}})
@@ -154,6 +157,8 @@ type sendEnv struct {
 func newSendEnv(t *testing.T, senders map[channels.Channel]activities.Sender) *sendEnv {
 	store, _ := dbtest.New(t)
 	var suite testsuite.WorkflowTestSuite
+	// No run names a workspace here: activities act in default.
+	suite.SetContextPropagators([]workflow.ContextPropagator{activities.WorkspacePropagator{}})
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(&activities.Activities{Store: store, Senders: senders, OfferSecret: []byte("k")})
 	return &sendEnv{t: t, store: store, env: env}
