@@ -91,6 +91,12 @@ func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config))
 // out, returning the status.
 func (s *stack) call(method, path string, body any, out any) int {
 	s.t.Helper()
+	return s.callAs(testKey, method, path, body, out)
+}
+
+// callAs is call with the bearer token key.
+func (s *stack) callAs(key, method, path string, body any, out any) int {
+	s.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -101,7 +107,7 @@ func (s *stack) call(method, path string, body any, out any) int {
 		r = bytes.NewReader(raw)
 	}
 	req, _ := http.NewRequest(method, s.base+path, r)
-	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
