@@ -54,6 +54,13 @@ func startStack(t *testing.T, opts ...func(*config)) *stack {
 func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config)) *stack {
 	tb.Helper()
 	store, dbURL := dbtest.New(tb)
+	return newStackOn(tb, ts, store, dbURL, opts...)
+}
+
+// newStackOn runs the service on the Temporal server ts and the migrated
+// database at dbURL until the test or benchmark ends.
+func newStackOn(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Store, dbURL string, opts ...func(*config)) *stack {
+	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	c := ts.NewClientWithOptions(temporalOptions(ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), log))
 	ctx, cancel := context.WithCancel(context.Background())
