@@ -132,8 +132,14 @@ func (s *stack) callAs(key, method, path string, body any, out any) int {
 
 func (s *stack) mustCall(method, path string, body any, want int, out any) {
 	s.t.Helper()
+	s.mustCallAs(testKey, method, path, body, want, out)
+}
+
+// mustCallAs is mustCall with the bearer token key.
+func (s *stack) mustCallAs(key, method, path string, body any, want int, out any) {
+	s.t.Helper()
 	var raw json.RawMessage
-	got := s.call(method, path, body, &raw)
+	got := s.callAs(key, method, path, body, &raw)
 	if got != want {
 		s.t.Fatalf("%s %s = %d %s, want %d", method, path, got, raw, want)
 	}

@@ -34,19 +34,6 @@ func (s *stack) createWorkspace(id string) string {
 	return w.APIKey
 }
 
-// mustCallAs is mustCall with the bearer token key.
-func (s *stack) mustCallAs(key, method, path string, body any, want int, out any) {
-	s.t.Helper()
-	var raw json.RawMessage
-	if got := s.callAs(key, method, path, body, &raw); got != want {
-		s.t.Fatalf("%s %s = %d %s, want %d", method, path, got, raw, want)
-	}
-	if out != nil {
-		if err := json.Unmarshal(raw, out); err != nil {
-			s.t.Fatal(err)
-		}
-	}
-}
 
 // send sends a request with key and returns the status and the body.
 func (s *stack) send(key, method, path, contentType, body string) (int, string) {
