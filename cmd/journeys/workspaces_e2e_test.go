@@ -34,7 +34,6 @@ func (s *stack) createWorkspace(id string) string {
 	return w.APIKey
 }
 
-
 // send sends a request with key and returns the status and the body.
 func (s *stack) send(key, method, path, contentType, body string) (int, string) {
 	s.t.Helper()
