@@ -186,7 +186,7 @@ func (c config) check(command string) error {
 			return fmt.Errorf("JOURNEYS_ROLE: %q is not one of api, worker, all", c.Role)
 		}
 		if c.APIKey == "" && c.AdminKey == "" && c.Role != "worker" {
-			return errors.New("JOURNEYS_ADMIN_KEY: required unless JOURNEYS_API_KEY is set: set the admin key that creates workspaces and their keys")
+			return errors.New("JOURNEYS_API_KEY: required unless JOURNEYS_ADMIN_KEY is set; set the default workspace's key the panel sends, or the admin key that creates workspaces and their keys")
 		}
 		if c.OfferSecret == "" && c.Role != "api" {
 			return errors.New("JOURNEYS_OFFER_SECRET: required; set a long random string (openssl rand -hex 32): without it anyone can work out the discount codes")

@@ -254,7 +254,7 @@ func TestCartAbandonmentEndToEnd(t *testing.T) {
 		s.mustCall("PUT", "/v1/users/"+u, profile, 200, nil)
 		var e enrollment
 		s.mustCall("POST", "/v1/journeys/cart/enrollments", map[string]string{"user_id": u}, 202, &e)
-		if e.WorkflowID != "journey/cart/user/"+u || e.RunID == "" || e.AlreadyEnrolled {
+		if e.WorkflowID != "default/journey/cart/user/"+u || e.RunID == "" || e.AlreadyEnrolled {
 			t.Errorf("enroll %s = %+v", u, e)
 		}
 	}

@@ -146,7 +146,7 @@ func TestSupportEndToEnd(t *testing.T) {
 		TemporalUIURL string `json:"temporal_ui_url"`
 	}
 	s.mustCall("GET", "/v1/journeys/cart/enrollments/u42", nil, 200, &e)
-	wantPath := "/workflows/" + url.PathEscape("journey/cart/user/u42") + "/" + e.RunID + "/history"
+	wantPath := "/workflows/" + url.PathEscape(id("cart", "u42")) + "/" + e.RunID + "/history"
 	if !strings.HasPrefix(e.TemporalUIURL, testUIURL+"/namespaces/") || !strings.HasSuffix(e.TemporalUIURL, wantPath) {
 		t.Errorf("temporal_ui_url = %q, want %s/namespaces/<namespace>%s", e.TemporalUIURL, testUIURL, wantPath)
 	}
