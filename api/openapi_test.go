@@ -226,6 +226,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"JourneyPatch":          journeyPatch{},
 		"SendWindow":            reporting.SendWindow{},
 		"JourneyType":           journeyType{},
+		"FrequencyCap":          frequencyCap{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

@@ -147,6 +147,9 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/journeys/:id/imports", s.createImport, s.bulk)
 	v1.GET("/jobs/:job_id", s.getJob)
 
+	v1.PUT("/frequency-caps", s.putFrequencyCaps)
+	v1.GET("/frequency-caps", s.getFrequencyCaps)
+
 	v1.POST("/events", s.postEvent)
 	v1.POST("/events/batch", s.postEvents, s.bulk)
 }
@@ -169,6 +172,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="journeys"`)
 			return Errorf(CodeUnauthorized, "send the API key as \"Authorization: Bearer <key>\"")
 		}
+		// The one API key is the default workspace's.
+		c.SetRequest(c.Request().WithContext(reporting.WithWorkspace(c.Request().Context(), reporting.DefaultWorkspace)))
 		return next(c)
 	}
 }
