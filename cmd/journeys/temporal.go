@@ -88,9 +88,12 @@ func newJobs(c client.Client, store *reporting.Store) *activities.Jobs {
 // cores keeps taking tasks. BenchmarkTimerBurst measures it against the
 // defaults; on the in-process test server both drain about 57 sends a
 // second, bounded by the server, so measure again against a real cluster.
+//
+// Activities act in the default workspace: runs do not carry another yet.
 var workerOptions = worker.Options{
 	MaxConcurrentWorkflowTaskPollers: 8,
 	MaxConcurrentActivityTaskPollers: 8,
+	BackgroundActivityContext:        reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace),
 }
 
 // newWorker returns a worker for journey workflows, background jobs and
