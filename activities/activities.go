@@ -42,7 +42,7 @@ type Activities struct {
 	Senders map[channels.Channel]Sender
 	// Caps holds sends to the frequency caps; nil caps nothing.
 	Caps Caps
-	Log     *slog.Logger
+	Log  *slog.Logger
 	// OfferSecret keys the discount codes (see OfferCode); without it
 	// anyone who knows the scheme can work out a user's code.
 	OfferSecret []byte
