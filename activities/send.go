@@ -102,7 +102,8 @@ const ErrPermanentDelivery = "PermanentDelivery"
 // Send delivers one touch and records it. When the touch's channel is
 // unavailable for the user (no contact, unsubscribed, a dead push token) its
 // fallback channel is used; when that is unavailable too, or there is none,
-// the send is skipped with the reasons, not failed. The delivery is claimed
+// the send is skipped with the reasons, not failed; so is a send over one of
+// the workspace's frequency caps (FrequencyCapReason). The delivery is claimed
 // under its idempotency key before the provider is called and marked after,
 // so a retry that follows a successful delivery records it without sending
 // again; channels/doc.go says what a crash between the two can do.
