@@ -2,7 +2,7 @@ package reporting
 
 import (
 	"context"
-	"errors"
+	"database/sql"
 	"fmt"
 	"time"
 )
@@ -121,40 +121,40 @@ func (s *Store) AdmitSend(ctx context.Context, send CapSend) (bool, error) {
 	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2 || '/' || $3))`, capLockClass, ws, send.UserID); err != nil {
 		return false, fmt.Errorf("admit send: lock user: %w", err)
 	}
-	var counted bool
-	err = tx.GetContext(ctx, &counted, `SELECT counted FROM frequency_ledger WHERE workspace_id = $1 AND idempotency_key = $2`, ws, send.Key)
-	if err == nil {
-		return counted, nil
-	}
-	if err := translate(err); !errors.Is(err, ErrNotFound) {
-		return false, fmt.Errorf("admit send: %w", err)
-	}
-	// The send counts unless one of the caps on its channel is full.
-	const full = `
-	SELECT NOT EXISTS (
+	// An earlier decision on the same send, if any; else whether it fits:
+	// it does unless one of the caps on its channel is full.
+	const decide = `
+	SELECT (SELECT counted FROM frequency_ledger WHERE workspace_id = $1 AND idempotency_key = $2) AS prior,
+	NOT EXISTS (
 		SELECT 1 FROM frequency_caps c
-		WHERE c.workspace_id = $1 AND c.channel IN ($3, 'any')
+		WHERE c.workspace_id = $1 AND c.channel IN ($4, 'any')
 		AND c.max_sends <= (
 			SELECT count(*) FROM frequency_ledger l
-			WHERE l.workspace_id = $1 AND l.user_id = $2 AND l.counted
-			AND l.at > $4::timestamptz - make_interval(secs => c.per_seconds)
-			AND (c.channel = 'any' OR l.channel = c.channel)))`
-	if err := tx.GetContext(ctx, &counted, full, ws, send.UserID, send.Channel, send.At); err != nil {
-		return false, fmt.Errorf("admit send: count: %w", err)
+			WHERE l.workspace_id = $1 AND l.user_id = $3 AND l.counted
+			AND l.at > $5::timestamptz - make_interval(secs => c.per_seconds)
+			AND (c.channel = 'any' OR l.channel = c.channel))) AS fits`
+	var d struct {
+		Prior sql.NullBool `db:"prior"`
+		Fits  bool         `db:"fits"`
 	}
-	const record = `INSERT INTO frequency_ledger (workspace_id, idempotency_key, user_id, channel, at, counted)
+	if err := tx.GetContext(ctx, &d, decide, ws, send.Key, send.UserID, send.Channel, send.At); err != nil {
+		return false, fmt.Errorf("admit send: %w", err)
+	}
+	if d.Prior.Valid {
+		return d.Prior.Bool, nil
+	}
+	// Recorded along with pruning the user's sends older than any window,
+	// which count no more (a day's margin keeps decisions for retries).
+	const record = `
+	WITH pruned AS (DELETE FROM frequency_ledger WHERE workspace_id = $1 AND user_id = $3 AND at < $7)
+	INSERT INTO frequency_ledger (workspace_id, idempotency_key, user_id, channel, at, counted)
 	VALUES ($1, $2, $3, $4, $5, $6)`
-	if _, err := tx.ExecContext(ctx, record, ws, send.Key, send.UserID, send.Channel, send.At, counted); err != nil {
+	horizon := send.At.Add(-MaxCapWindow - 24*time.Hour)
+	if _, err := tx.ExecContext(ctx, record, ws, send.Key, send.UserID, send.Channel, send.At, d.Fits, horizon); err != nil {
 		return false, fmt.Errorf("admit send: record: %w", translate(err))
-	}
-	// The user's sends older than any window count no more. A day's
-	// margin leaves decisions in place for retries.
-	const prune = `DELETE FROM frequency_ledger WHERE workspace_id = $1 AND user_id = $2 AND at < $3`
-	if _, err := tx.ExecContext(ctx, prune, ws, send.UserID, send.At.Add(-MaxCapWindow-24*time.Hour)); err != nil {
-		return false, fmt.Errorf("admit send: prune: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
 		return false, fmt.Errorf("admit send: %w", err)
 	}
-	return counted, nil
+	return d.Fits, nil
 }
