@@ -24,8 +24,8 @@ const (
 // channels together for AnyChannel) across all journeys of a workspace,
 // within any window of Per.
 type FrequencyCap struct {
-	Channel string `db:"channel"`
-	Max     int    `db:"max_sends"`
+	Channel string
+	Max     int
 	Per     time.Duration
 }
 

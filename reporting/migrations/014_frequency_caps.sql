@@ -12,7 +12,7 @@ CREATE TABLE frequency_caps (
 	PRIMARY KEY (workspace_id, channel, per_seconds)
 );
 
--- frequency_ledger holds the decision on every capped send, by its
+-- frequency_ledger holds the decision on every send the caps judged, by its
 -- idempotency key: counted (it went, or was handed to the provider, and
 -- counts against the caps) or not (a cap refused it). A retried send reads
 -- its decision back instead of being counted or judged again. Sends of
