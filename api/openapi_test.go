@@ -230,6 +230,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Workspace":             reporting.Workspace{},
 		"KeyRequest":            keyRequest{},
 		"APIKey":                reporting.APIKey{},
+		"FrequencyCap":          frequencyCap{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {
