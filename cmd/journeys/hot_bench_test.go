@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"fmt"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -16,10 +17,10 @@ import (
 
 // The sizes of BenchmarkHot's bursts.
 const (
-	hotUsers    = 300
+	hotUsers    = 200
 	eventsPerS  = 50
-	burstUsers  = 300
-	burstAfter  = 30 * time.Second
+	burstUsers  = 200
+	burstAfter  = 40 * time.Second
 	phaseBudget = 10 * time.Minute
 )
 
@@ -53,10 +54,14 @@ func BenchmarkHot(b *testing.B) {
 		for k := range 2 {
 			k := (k + i) % 2
 			logs.take()
-			f, err := measure(s.temporal, sides[k], fmt.Sprint(i), logs)
-			if err != nil {
-				b.Fatalf("%s: %v", sides[k].name(), err)
+			say := func(format string, args ...any) {
+				fmt.Fprintf(os.Stderr, "%s %s: %s\n", time.Now().Format(time.TimeOnly), sides[k].name(), fmt.Sprintf(format, args...))
 			}
+			f, err := measure(s.temporal, sides[k], fmt.Sprint(i), say)
+			if err != nil {
+				b.Fatalf("%s: %v; logged:%s", sides[k].name(), err, describe(logs.take()))
+			}
+			f.logs, f.retries = logs.take(), sides[k].retried()
 			got[k] = f
 		}
 		all = append(all, got)
@@ -78,14 +83,15 @@ type figures struct {
 	closedP50, answerP50          time.Duration
 	// late is set when the batch enrollment ended after the burst's
 	// touches were due, which makes its drain figure low.
-	late bool
-	logs map[string]int
+	late    bool
+	logs    map[string]int
+	retries int64
 }
 
 // measure runs every path on one side: enrolling from 32 clients, the runs
 // settling, purchases ending them at 50 events a second, then enrolling an
 // audience at once and draining its first touches as they fall due.
-func measure(c client.Client, sd side, iter string, logs *tally) (figures, error) {
+func measure(c client.Client, sd side, iter string, say func(string, ...any)) (figures, error) {
 	var f figures
 	ctx, cancel := context.WithTimeout(context.Background(), phaseBudget)
 	defer cancel()
@@ -101,16 +107,19 @@ func measure(c client.Client, sd side, iter string, logs *tally) (figures, error
 		return f, fmt.Errorf("enroll: %w", err)
 	}
 	f.enroll = perSecond(int64(len(runs)), time.Since(start))
+	say("enrolled %d users at %.1f/s", len(runs), f.enroll)
 	if err := settle(ctx, c, runs); err != nil {
 		return f, fmt.Errorf("settle: %w", err)
 	}
 	f.settled = perSecond(int64(len(runs)), time.Since(start))
+	say("settled at %.1f/s", f.settled)
 	closed, answers, err := purchases(ctx, c, sd, runs)
 	if err != nil {
 		return f, err
 	}
 	f.closedP50, f.closedP99 = percentile(closed, 50), percentile(closed, 99)
 	f.answerP50, f.answerP99 = percentile(answers, 50), percentile(answers, 99)
+	say("purchases closed runs in %s at p99, answered in %s", f.closedP99, f.answerP99)
 
 	id = "burst" + iter
 	users = userIDs("b", burstUsers)
@@ -124,6 +133,7 @@ func measure(c client.Client, sd side, iter string, logs *tally) (figures, error
 	f.batch = perSecond(int64(len(users)), time.Since(start))
 	due := start.Add(burstAfter)
 	f.late = time.Now().After(due)
+	say("enrolled an audience of %d at %.1f/s", len(users), f.batch)
 	for {
 		n, err := sd.sent(ctx, id)
 		if err != nil {
@@ -138,7 +148,7 @@ func measure(c client.Client, sd side, iter string, logs *tally) (figures, error
 		time.Sleep(10 * time.Millisecond)
 	}
 	f.drain = perSecond(int64(len(users)), time.Since(due))
-	f.logs = logs.take()
+	say("drained its first touches at %.1f/s", f.drain)
 	return f, nil
 }
 
@@ -198,7 +208,6 @@ func userIDs(prefix string, n int) []string {
 	return ids
 }
 
-
 // percentile returns the p-th percentile of ds, nearest rank.
 func percentile(ds []time.Duration, p int) time.Duration {
 	s := slices.Sorted(slices.Values(ds))
@@ -252,6 +261,7 @@ func table(journeys, plain figures) string {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %.2f× | %s |\n", m.path, m.show(journeys), m.show(plain), m.ratio(journeys, plain), m.target)
 	}
 	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))
+	fmt.Fprintf(&sb, "| calls retried (503, Temporal unavailable or timed out) | %d | %d | | 0 |\n", journeys.retries, plain.retries)
 	if n := total(journeys.logs) + total(plain.logs); n > 0 {
 		fmt.Fprintf(&sb, "  journeys:%s\n  plain:%s\n", describe(journeys.logs), describe(plain.logs))
 	}

@@ -2,10 +2,13 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/serviceerror"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/worker"
@@ -84,6 +87,7 @@ func journeyOf(workflowID string) string {
 
 // plainSide drives plain journeys through the Temporal client.
 type plainSide struct {
+	retrier
 	c     client.Client
 	sends *plainSends
 	wait  map[string]time.Duration
@@ -111,8 +115,14 @@ func (p *plainSide) prepare(id string, wait time.Duration, _ []string) error {
 
 func (p *plainSide) enroll(ctx context.Context, id, user string) (benchRun, error) {
 	wid := id + "/" + user
-	r, err := p.c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: wid, TaskQueue: plainQueue},
-		plainWorkflow, plainInput{Touches: 1, Wait: p.wait[id]})
+	opts := client.StartWorkflowOptions{ID: wid, TaskQueue: plainQueue,
+		// A retried start gets the run the first one started.
+		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}
+	var r client.WorkflowRun
+	err := p.retry(ctx, func(int) (err error) {
+		r, err = p.c.ExecuteWorkflow(ctx, opts, plainWorkflow, plainInput{Touches: 1, Wait: p.wait[id]})
+		return err
+	})
 	if err != nil {
 		return benchRun{}, fmt.Errorf("execute workflow: %w", err)
 	}
@@ -126,7 +136,15 @@ func (p *plainSide) enrollAll(ctx context.Context, id string, users []string) er
 }
 
 func (p *plainSide) event(ctx context.Context, r benchRun, _ string) error {
-	return p.c.SignalWorkflow(ctx, r.workflowID, r.runID, plainSignal, "purchase")
+	return p.retry(ctx, func(attempt int) error {
+		err := p.c.SignalWorkflow(ctx, r.workflowID, r.runID, plainSignal, "purchase")
+		// A retried signal finds the run its first attempt closed.
+		var gone *serviceerror.NotFound
+		if attempt > 1 && errors.As(err, &gone) {
+			return nil
+		}
+		return err
+	})
 }
 
 func (p *plainSide) sent(_ context.Context, id string) (int, error) { return p.sends.count(id), nil }

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
 	"sync"
+	"sync/atomic"
 	"time"
+
+	"go.temporal.io/api/serviceerror"
 )
 
 // side is one way of running the benchmark's journey: the service, or plain
@@ -26,6 +30,36 @@ type side interface {
 	event(ctx context.Context, r benchRun, eventID string) error
 	// sent counts the journey's first touches done.
 	sent(ctx context.Context, id string) (int, error)
+	// retried counts the calls retried since it was last asked.
+	retried() int64
+}
+
+// retrier retries what a client retries: calls the service answered 503,
+// and Temporal calls that timed out or found Temporal unavailable. A busy
+// machine makes the in-process Temporal server slow enough for both.
+type retrier struct{ n atomic.Int64 }
+
+// errTransient marks an answer the client should retry.
+var errTransient = errors.New("retry")
+
+func (r *retrier) retry(ctx context.Context, fn func(attempt int) error) error {
+	for attempt := 1; ; attempt++ {
+		err := fn(attempt)
+		if err == nil || attempt == 5 || ctx.Err() != nil || !retriable(err) {
+			return err
+		}
+		r.n.Add(1)
+		time.Sleep(time.Duration(attempt) * 200 * time.Millisecond)
+	}
+}
+
+func (r *retrier) retried() int64 { return r.n.Swap(0) }
+
+func retriable(err error) bool {
+	var unavailable *serviceerror.Unavailable
+	var deadline *serviceerror.DeadlineExceeded
+	return errors.Is(err, errTransient) || errors.As(err, &unavailable) || errors.As(err, &deadline) ||
+		errors.Is(err, context.DeadlineExceeded)
 }
 
 // benchRun is a run the benchmark enrolled.
@@ -72,6 +106,7 @@ feed:
 
 // journeysSide drives the service through its REST API, as an app would.
 type journeysSide struct {
+	retrier
 	s    *stack
 	http *http.Client
 }
@@ -84,8 +119,13 @@ func newJourneysSide(s *stack) *journeysSide {
 
 func (j *journeysSide) name() string { return "journeys" }
 
-// call sends one API request and decodes its answer into out.
+// call sends one API request and decodes its answer into out; an answer
+// of 503 is retried.
 func (j *journeysSide) call(ctx context.Context, method, path string, body any, want int, out any) error {
+	return j.retry(ctx, func(int) error { return j.callOnce(ctx, method, path, body, want, out) })
+}
+
+func (j *journeysSide) callOnce(ctx context.Context, method, path string, body any, want int, out any) error {
 	raw, err := json.Marshal(body)
 	if err != nil {
 		return err
@@ -105,8 +145,13 @@ func (j *journeysSide) call(ctx context.Context, method, path string, body any, 
 	if err != nil {
 		return err
 	}
-	if resp.StatusCode != want {
-		return fmt.Errorf("%s %s = %d %s, want %d", method, path, resp.StatusCode, answer, want)
+	// A retried enrollment finds the user enrolled.
+	if resp.StatusCode != want && !(want == 202 && resp.StatusCode == 200) {
+		err := fmt.Errorf("%s %s = %d %s, want %d", method, path, resp.StatusCode, answer, want)
+		if resp.StatusCode == http.StatusServiceUnavailable {
+			err = fmt.Errorf("%w: %w", errTransient, err)
+		}
+		return err
 	}
 	if out == nil {
 		return nil
@@ -149,7 +194,7 @@ func (j *journeysSide) enrollAll(ctx context.Context, id string, users []string)
 			return err
 		}
 		for _, r := range out.Results {
-			if r.Outcome != "enrolled" {
+			if r.Outcome != "enrolled" && r.Outcome != "already_enrolled" {
 				return fmt.Errorf("batch enrollment: %s", r.Outcome)
 			}
 		}
@@ -162,7 +207,7 @@ func (j *journeysSide) event(ctx context.Context, r benchRun, eventID string) er
 	var out eventAnswer
 	err := j.call(ctx, "POST", "/v1/events", map[string]any{"event_id": eventID, "user_id": r.user, "name": "purchase",
 		"properties": map[string]any{"revenue": 120}}, 202, &out)
-	if err == nil && out.Signalled != 1 {
+	if err == nil && out.Signalled != 1 && !out.Duplicate {
 		err = fmt.Errorf("event %s reached %d runs, want 1", eventID, out.Signalled)
 	}
 	return err
