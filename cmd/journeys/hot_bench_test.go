@@ -17,10 +17,10 @@ import (
 
 // The sizes of BenchmarkHot's bursts.
 const (
-	hotUsers    = 200
+	hotUsers    = 150
 	eventsPerS  = 50
-	burstUsers  = 200
-	burstAfter  = 40 * time.Second
+	burstUsers  = 150
+	burstAfter  = 30 * time.Second
 	phaseBudget = 10 * time.Minute
 )
 
@@ -59,13 +59,16 @@ func BenchmarkHot(b *testing.B) {
 			}
 			f, err := measure(s.temporal, sides[k], fmt.Sprint(i), say)
 			if err != nil {
-				b.Fatalf("%s: %v; logged:%s", sides[k].name(), err, describe(logs.take()))
+				b.Fatalf("%s: %v; logged:%s\n  first causes:%s", sides[k].name(), err, describe(logs.take()), logs.causes())
 			}
 			f.logs, f.retries = logs.take(), sides[k].retried()
 			got[k] = f
 		}
 		all = append(all, got)
 		b.Logf("iteration %d (%s first):\n%s", i+1, sides[i%2].name(), table(got[1], got[0]))
+	}
+	if causes := logs.causes(); causes != "" {
+		b.Logf("the first error logged with each message:%s", causes)
 	}
 	for _, m := range metrics {
 		var sum float64
@@ -173,6 +176,8 @@ func settle(ctx context.Context, c client.Client, runs []benchRun) error {
 // purchases sends one purchase to each run, eventsPerS a second, and
 // returns how long each took to close its run and to be answered.
 func purchases(ctx context.Context, c client.Client, sd side, runs []benchRun) (closed, answers []time.Duration, err error) {
+	var waits retrier
+	retry := waits.retry
 	closed = make([]time.Duration, len(runs))
 	answers = make([]time.Duration, len(runs))
 	errs := make([]error, len(runs))
@@ -187,7 +192,9 @@ func purchases(ctx context.Context, c client.Client, sd side, runs []benchRun) (
 				return
 			}
 			answers[i] = time.Since(sent)
-			errs[i] = c.GetWorkflow(ctx, r.workflowID, r.runID).Get(ctx, nil)
+			// Waiting for the close is retried as the calls are, so that
+			// a slow server delays the figure instead of losing it.
+			errs[i] = retry(ctx, func(int) error { return c.GetWorkflow(ctx, r.workflowID, r.runID).Get(ctx, nil) })
 			closed[i] = time.Since(sent)
 		})
 	}
