@@ -58,8 +58,11 @@ func (r *retrier) retried() int64 { return r.n.Swap(0) }
 func retriable(err error) bool {
 	var unavailable *serviceerror.Unavailable
 	var deadline *serviceerror.DeadlineExceeded
+	// A server too slow to read its namespace in time answers that it has
+	// none.
+	var namespace *serviceerror.NamespaceNotFound
 	return errors.Is(err, errTransient) || errors.As(err, &unavailable) || errors.As(err, &deadline) ||
-		errors.Is(err, context.DeadlineExceeded)
+		errors.As(err, &namespace) || errors.Is(err, context.DeadlineExceeded)
 }
 
 // benchRun is a run the benchmark enrolled.
