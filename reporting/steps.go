@@ -3,6 +3,7 @@ package reporting
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"maps"
 	"slices"
@@ -240,4 +241,14 @@ func compareArms(arms []Arm) {
 			arms[i].Lift = lift(arms[i].Group, arms[0].Group)
 		}
 	}
+}
+
+// JourneyConfig returns the config of version of journey id.
+func (s *Store) JourneyConfig(ctx context.Context, id string, version int) (json.RawMessage, error) {
+	const q = `SELECT config FROM journey_versions WHERE journey_id = $1 AND version = $2`
+	var config json.RawMessage
+	if err := s.db.GetContext(ctx, &config, q, id, version); err != nil {
+		return nil, fmt.Errorf("get journey config: %w", translate(err))
+	}
+	return config, nil
 }

@@ -98,6 +98,17 @@ func (c *FlowConfig) Events() []string {
 	return slices.Compact(out)
 }
 
+// Variants names each split node's arms, by node id.
+func (c *FlowConfig) Variants() map[string][]string {
+	out := map[string][]string{}
+	for id, n := range c.Nodes {
+		if n.Type == NodeSplit {
+			out[id] = journey.ArmNames(n.Arms)
+		}
+	}
+	return out
+}
+
 // FirstWait is the start node's wait when it waits a duration.
 func (c *FlowConfig) FirstWait() time.Duration {
 	if n := c.Nodes[c.Start]; n.Type == NodeWait && n.Duration != nil {
