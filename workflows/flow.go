@@ -100,9 +100,12 @@ func (c *FlowConfig) Events() []string {
 
 // Variants names each split node's arms, by node id.
 func (c *FlowConfig) Variants() map[string][]string {
-	out := map[string][]string{}
+	var out map[string][]string // nil without splits, as for types without variants
 	for id, n := range c.Nodes {
 		if n.Type == NodeSplit {
+			if out == nil {
+				out = map[string][]string{}
+			}
 			out[id] = journey.ArmNames(n.Arms)
 		}
 	}
