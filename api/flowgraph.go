@@ -27,11 +27,11 @@ const (
 
 // flowChart is a flow laid out for the dashboard, with the report's counts.
 type flowChart struct {
-	W, H  int
+	W, H int
 	// BoxW, BoxH and MidX are every box's size and middle.
 	BoxW, BoxH, MidX int
-	Boxes []flowBox
-	Links []flowLinkView
+	Boxes            []flowBox
+	Links            []flowLinkView
 }
 
 // flowBox is one node's box.

@@ -13,13 +13,8 @@ type Node struct {
 	// they did, more than Reached when runs loop through it.
 	Reached int `json:"reached"`
 	Visits  int `json:"visits"`
-	// Sent, Skipped and Failed are what became of a send node's sends.
-	Sent            int            `json:"sent"`
-	SentByChannel   map[string]int `json:"sent_by_channel"`
-	Skipped         int            `json:"skipped"`
-	SkippedByReason map[string]int `json:"skipped_by_reason"`
-	Failed          int            `json:"failed"`
-	FailedByReason  map[string]int `json:"failed_by_reason"`
+	// Sends are what became of a send node's sends.
+	Sends
 	// Branches counts the ways runs left a node that branches: a
 	// condition's then and else, a wait for an event's event and timeout,
 	// a split's arms.
@@ -44,8 +39,7 @@ func nodes(rows []stepRow, refs []NodeRef) []Node {
 	get := func(id string) *Node {
 		n, ok := byID[id]
 		if !ok {
-			n = &Node{ID: id, SentByChannel: map[string]int{}, SkippedByReason: map[string]int{}, FailedByReason: map[string]int{},
-				Branches: map[string]int{}, Next: map[string]int{}, first: -1}
+			n = &Node{ID: id, Sends: newSends(), Branches: map[string]int{}, Next: map[string]int{}, first: -1}
 			byID[id] = n
 		}
 		return n
@@ -65,21 +59,15 @@ func nodes(rows []stepRow, refs []NodeRef) []Node {
 			continue // a step of a journey type written in Go
 		}
 		n := get(row.StepID)
+		if n.count(row) {
+			continue
+		}
 		switch row.Kind {
 		case KindNode:
 			n.Visits += row.N
 			n.Type = cmp.Or(n.Type, row.Detail)
 		case "reached":
 			n.Reached += row.N
-		case KindSent:
-			n.Sent += row.N
-			n.SentByChannel[row.Channel] += row.N
-		case KindSkipped:
-			n.Skipped += row.N
-			n.SkippedByReason[row.Detail] += row.N
-		case KindFailed:
-			n.Failed += row.N
-			n.FailedByReason[row.Detail] += row.N
 		case KindBranch, KindVariant:
 			n.Branches[row.Detail] += row.N
 			if row.Detail == "timeout" {

@@ -28,19 +28,15 @@ type StepReport struct {
 }
 
 // Step is what became of one step's sends across the runs that reached
-// it: each send ends as exactly one of sent, skipped or failed.
+// it.
 type Step struct {
 	StepID string `json:"step_id"`
 	// Channel and Template are those most of the step's sends used.
-	Channel         string         `json:"channel"`
-	Template        string         `json:"template"`
-	Reached         int            `json:"reached"`
-	Sent            int            `json:"sent"`
-	SentByChannel   map[string]int `json:"sent_by_channel"`
-	Skipped         int            `json:"skipped"`
-	SkippedByReason map[string]int `json:"skipped_by_reason"`
-	Failed          int            `json:"failed"`
-	FailedByReason  map[string]int `json:"failed_by_reason"`
+	Channel  string `json:"channel"`
+	Template string `json:"template"`
+	// Reached counts the step's sends: sent, skipped and failed.
+	Reached int `json:"reached"`
+	Sends
 	// Deferred counts sends a send window put off (they count once more
 	// when they go).
 	Deferred int `json:"deferred"`
@@ -51,6 +47,40 @@ type Step struct {
 
 	first int
 	uses  map[[2]string]int
+}
+
+// Sends is what became of sends: each ends as exactly one of sent (by
+// channel), skipped or failed (by reason).
+type Sends struct {
+	Sent            int            `json:"sent"`
+	SentByChannel   map[string]int `json:"sent_by_channel"`
+	Skipped         int            `json:"skipped"`
+	SkippedByReason map[string]int `json:"skipped_by_reason"`
+	Failed          int            `json:"failed"`
+	FailedByReason  map[string]int `json:"failed_by_reason"`
+}
+
+func newSends() Sends {
+	return Sends{SentByChannel: map[string]int{}, SkippedByReason: map[string]int{}, FailedByReason: map[string]int{}}
+}
+
+// count counts row when it is a sent, skipped or failed send, and reports
+// whether it was.
+func (s *Sends) count(row stepRow) bool {
+	switch row.Kind {
+	case KindSent:
+		s.Sent += row.N
+		s.SentByChannel[row.Channel] += row.N
+	case KindSkipped:
+		s.Skipped += row.N
+		s.SkippedByReason[row.Detail] += row.N
+	case KindFailed:
+		s.Failed += row.N
+		s.FailedByReason[row.Detail] += row.N
+	default:
+		return false
+	}
+	return true
 }
 
 // Variant is one A/B test of a journey: its arms, the first of which the
@@ -134,8 +164,7 @@ func steps(rows []stepRow) []Step {
 	get := func(row stepRow) *Step {
 		st, ok := byID[row.StepID]
 		if !ok {
-			st = &Step{StepID: row.StepID, SentByChannel: map[string]int{}, SkippedByReason: map[string]int{},
-				FailedByReason: map[string]int{}, first: row.First, uses: map[[2]string]int{}}
+			st = &Step{StepID: row.StepID, Sends: newSends(), first: row.First, uses: map[[2]string]int{}}
 			byID[row.StepID] = st
 		}
 		st.first = min(st.first, row.First)
@@ -145,19 +174,9 @@ func steps(rows []stepRow) []Step {
 		switch row.Kind {
 		case KindSent, KindSkipped, KindFailed:
 			st := get(row)
+			st.count(row)
 			st.Reached += row.N
 			st.uses[[2]string{row.Channel, row.Template}] += row.N
-			switch row.Kind {
-			case KindSent:
-				st.Sent += row.N
-				st.SentByChannel[row.Channel] += row.N
-			case KindSkipped:
-				st.Skipped += row.N
-				st.SkippedByReason[row.Detail] += row.N
-			default:
-				st.Failed += row.N
-				st.FailedByReason[row.Detail] += row.N
-			}
 		case KindDeferred:
 			get(row).Deferred += row.N
 		case KindConverted:

@@ -138,11 +138,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(artifacts(t), "dashboard-journey.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the journey page: %s", shot)
+	keepScreenshot(t, "dashboard-journey.png", "the journey page", png)
 
 	if got.Path != "/journeys/cart-fa" || got.Title != persianJourney || got.Direction != "rtl" || got.Scripts != 0 {
 		t.Errorf("page %s: title %q (%s), %d scripts; want the journey page titled %q, right to left, no script",
@@ -195,6 +191,16 @@ func browse(t *testing.T, browser string, s *stack, path string) context.Context
 	}
 	load(t, ctx, chromedp.Submit(chromedp.ID("key")))
 	return ctx
+}
+
+// keepScreenshot writes png to the test's artifacts as name.
+func keepScreenshot(t *testing.T, name, what string, png []byte) {
+	t.Helper()
+	shot := filepath.Join(artifacts(t), name)
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of %s: %s", what, shot)
 }
 
 // load runs trigger and waits for the page it loads.

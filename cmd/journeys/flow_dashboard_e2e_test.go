@@ -2,8 +2,6 @@ package main
 
 import (
 	"fmt"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"github.com/chromedp/chromedp"
@@ -110,11 +108,7 @@ func TestFlowGraphDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(artifacts(t), "dashboard-flow.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the flow graph: %s", shot)
+	keepScreenshot(t, "dashboard-flow.png", "the flow graph", png)
 
 	if got.Title != name || got.Direction != "rtl" || got.Scripts != 0 {
 		t.Errorf("page titled %q (%s) with %d scripts, want %q right to left, no script", got.Title, got.Direction, got.Scripts, name)

@@ -175,7 +175,9 @@ func TestFlowReportNodesAddUp(t *testing.T) {
 	if v1.Version == nil || *v1.Version != 1 || fmt.Sprint(v1.Nodes) != fmt.Sprint(r.Nodes) {
 		t.Errorf("version 1 report: version %v, nodes differ from all versions': %v", v1.Version, v1.Nodes)
 	}
-	var refused struct{ Error struct{ Code, Message string } }
+	var refused struct {
+		Error struct{ Code, Message string }
+	}
 	if got := s.call("GET", "/v1/journeys/paths/report?version=2", nil, &refused); got != 400 || refused.Error.Code != "invalid" {
 		t.Errorf("version 2 of a journey at version 1 = %d %+v, want 400 invalid", got, refused)
 	}
