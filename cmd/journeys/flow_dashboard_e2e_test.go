@@ -108,7 +108,17 @@ func TestFlowGraphDashboard(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	keepScreenshot(t, "dashboard-flow.png", "the flow graph", png)
+	keepScreenshot(t, "dashboard-flow-card.png", "the flow graph as the page shows it", png)
+	// The whole graph, for a person to look at: the frame that scrolls it
+	// lets it out, in a window as wide as the graph.
+	if err := chromedp.Do(ctx, chromedp.EmulateViewport(int64(got.Width)+200, 1000),
+		chromedp.Evaluate[chromedp.Void](`document.querySelector('.flowwrap').style.overflow = 'visible'`)); err != nil {
+		t.Fatal(err)
+	}
+	if png, err = chromedp.Run(ctx, chromedp.Screenshot(chromedp.ID("flow"))); err != nil {
+		t.Fatal(err)
+	}
+	keepScreenshot(t, "dashboard-flow.png", "the whole flow graph", png)
 
 	if got.Title != name || got.Direction != "rtl" || got.Scripts != 0 {
 		t.Errorf("page titled %q (%s) with %d scripts, want %q right to left, no script", got.Title, got.Direction, got.Scripts, name)
