@@ -28,8 +28,9 @@ func reportVersion(text string, j reporting.Journey) (int, error) {
 // flow's graph in that version (the current one for all), or nil when j is
 // not a flow.
 func (s *Server) stepReport(ctx context.Context, r *reporting.Report, j reporting.Journey, from, to time.Time, version int) (*workflows.FlowGraph, error) {
-	config := j.Config
+	config, read := j.Config, j.Version
 	if version > 0 && version != j.Version {
+		read = version
 		var err error
 		if config, err = s.store.JourneyConfig(ctx, j.ID, version); err != nil {
 			return nil, err
@@ -44,7 +45,7 @@ func (s *Server) stepReport(ctx context.Context, r *reporting.Report, j reportin
 	if j.Type == "flow" {
 		g, err := workflows.ReadFlowGraph(config)
 		if err != nil {
-			return nil, fmt.Errorf("journey %s version %d: %w", j.ID, max(version, j.Version), err)
+			return nil, fmt.Errorf("journey %s version %d: %w", j.ID, read, err)
 		}
 		graph = &g
 		q.Nodes = []reporting.NodeRef{}

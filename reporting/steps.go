@@ -221,19 +221,15 @@ func variants(rows []stepRow, order map[string][]string) []Variant {
 		}
 		return arms[variant][arm]
 	}
-	for _, want := range []string{KindVariant, "converted_after"} {
-		for _, row := range rows {
-			if row.Holdout || row.Kind != want {
-				continue
-			}
-			switch {
-			case row.Kind == KindVariant:
-				group(row.StepID, row.Detail).Enrolled += row.N
-			case row.Detail != "" && arms[row.StepID] != nil:
-				g := group(row.StepID, row.Detail)
-				g.Converted += row.N
-				g.Revenue = saturate(g.Revenue + float64(row.Revenue))
-			}
+	for _, row := range rows {
+		switch {
+		case row.Holdout:
+		case row.Kind == KindVariant:
+			group(row.StepID, row.Detail).Enrolled += row.N
+		case row.Kind == "converted_after" && row.Detail != "": // the arm of a variant the run was in
+			g := group(row.StepID, row.Detail)
+			g.Converted += row.N
+			g.Revenue = saturate(g.Revenue + float64(row.Revenue))
 		}
 	}
 	out := []Variant{}
