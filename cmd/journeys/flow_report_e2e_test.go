@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"testing"
+	"time"
 
 	"journeys/reporting"
 )
@@ -61,7 +62,11 @@ func TestFlowReportNodesAddUp(t *testing.T) {
 		s.mustCall("POST", "/v1/journeys/paths/enrollments", map[string]string{"user_id": u}, 202, nil)
 		s.postEvent("co-"+u, u, "checkout_started", nil)
 	}
-	s.mustCall("POST", "/v1/journeys/paths/enrollments/batch", map[string]any{"user_ids": others}, 200, nil)
+	for len(others) > 0 {
+		page := others[:min(40, len(others))]
+		others = others[len(page):]
+		s.enrollBatch("paths", page)
+	}
 
 	// Once the others wait at the last node, the buyers buy and the rest
 	// empty their carts.
@@ -183,4 +188,23 @@ func TestFlowReportNodesAddUp(t *testing.T) {
 	}
 	t.Logf("%d runs: %d checked out, gold %d (ten %d, twenty %d), silver %d, %d skipped push, %d bought",
 		n, want["thanks"], want["gold:then"], nodes["offer"].Branches["ten"], nodes["offer"].Branches["twenty"], want["gold:else"], want["push:skipped"], want["buyers"])
+}
+
+// enrollBatch enrolls users in a batch, asking again while Temporal is too
+// busy to answer (503), as the API says a client may: enrollment is
+// idempotent.
+func (s *stack) enrollBatch(journeyID string, users []string) {
+	s.t.Helper()
+	for try := 1; ; try++ {
+		var out struct {
+			Error struct{ Code, Message string }
+		}
+		switch got := s.call("POST", "/v1/journeys/"+journeyID+"/enrollments/batch", map[string]any{"user_ids": users}, &out); {
+		case got == 200:
+			return
+		case got != 503 || try == 5:
+			s.t.Fatalf("batch enrollment = %d %+v, want 200", got, out)
+		}
+		time.Sleep(time.Second)
+	}
 }
