@@ -230,6 +230,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"JourneyPatch":          journeyPatch{},
 		"SendWindow":            reporting.SendWindow{},
 		"JourneyType":           journeyType{},
+		"WorkspaceRequest":      workspaceRequest{},
+		"Workspace":             reporting.Workspace{},
+		"KeyRequest":            keyRequest{},
+		"APIKey":                reporting.APIKey{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {
