@@ -138,14 +138,18 @@ type stepRow struct {
 // StepReport computes the step report of journey journeyID for the runs
 // enrolled from the day of from to the day of to (UTC, both included).
 func (s *Store) StepReport(ctx context.Context, journeyID string, from, to time.Time, q StepQuery) (StepReport, error) {
+	ws, err := scope(ctx, "sum journey step stats")
+	if err != nil {
+		return StepReport{}, err
+	}
 	const sums = `
 	SELECT holdout, step_id, kind, detail, channel, template, min(first_step) AS first_step, sum(n)::bigint AS n,
 		coalesce(sum(nullif(revenue, 'NaN')), 0) AS revenue
 	FROM journey_step_stats
-	WHERE journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date AND ($4 = 0 OR version = $4)
+	WHERE workspace_id = $5 AND journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date AND ($4 = 0 OR version = $4)
 	GROUP BY holdout, step_id, kind, detail, channel, template`
 	var rows []stepRow
-	if err := s.db.SelectContext(ctx, &rows, sums, journeyID, Day0(from).Format(DayFormat), Day0(to).Format(DayFormat), q.Version); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, sums, journeyID, Day0(from).Format(DayFormat), Day0(to).Format(DayFormat), q.Version, ws); err != nil {
 		return StepReport{}, fmt.Errorf("sum journey step stats: %w", err)
 	}
 	r := StepReport{Steps: steps(rows), Variants: variants(rows, q.Arms)}
@@ -260,9 +264,13 @@ func compareArms(arms []Arm) {
 
 // JourneyConfig returns the config of version of journey id.
 func (s *Store) JourneyConfig(ctx context.Context, id string, version int) (json.RawMessage, error) {
-	const q = `SELECT config FROM journey_versions WHERE journey_id = $1 AND version = $2`
+	ws, err := scope(ctx, "get journey config")
+	if err != nil {
+		return nil, err
+	}
+	const q = `SELECT config FROM journey_versions WHERE workspace_id = $3 AND journey_id = $1 AND version = $2`
 	var config json.RawMessage
-	if err := s.db.GetContext(ctx, &config, q, id, version); err != nil {
+	if err := s.db.GetContext(ctx, &config, q, id, version, ws); err != nil {
 		return nil, fmt.Errorf("get journey config: %w", translate(err))
 	}
 	return config, nil

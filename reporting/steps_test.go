@@ -1,7 +1,6 @@
 package reporting_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -9,6 +8,7 @@ import (
 	"time"
 
 	"journeys/reporting"
+	"journeys/reporting/dbtest"
 )
 
 // flowNodes are the nodes of the flow seedFlowRuns writes runs of:
@@ -77,7 +77,7 @@ func seedFlowRuns(t *testing.T) cohort {
 func TestStepReportNodes(t *testing.T) {
 	c := seedFlowRuns(t)
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	r, err := c.s.StepReport(context.Background(), c.j.ID, day, day, reporting.StepQuery{Nodes: flowNodes})
+	r, err := c.s.StepReport(dbtest.Ctx(), c.j.ID, day, day, reporting.StepQuery{Nodes: flowNodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -102,7 +102,7 @@ func TestStepReportNodes(t *testing.T) {
 		t.Errorf("nodes %v, want the flow's five in its order", r.Nodes)
 	}
 
-	v2, err := c.s.StepReport(context.Background(), c.j.ID, day, day, reporting.StepQuery{Version: 2, Nodes: flowNodes})
+	v2, err := c.s.StepReport(dbtest.Ctx(), c.j.ID, day, day, reporting.StepQuery{Version: 2, Nodes: flowNodes})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -114,7 +114,7 @@ func TestStepReportNodes(t *testing.T) {
 func TestStepReportStepsAndVariants(t *testing.T) {
 	c := seedFlowRuns(t)
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
-	r, err := c.s.StepReport(context.Background(), c.j.ID, day, day, reporting.StepQuery{Arms: map[string][]string{"offer": {"twenty", "ten"}}})
+	r, err := c.s.StepReport(dbtest.Ctx(), c.j.ID, day, day, reporting.StepQuery{Arms: map[string][]string{"offer": {"twenty", "ten"}}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -154,7 +154,7 @@ func TestStepReportStepsAndVariants(t *testing.T) {
 // kept.
 func TestStepRollupRebuild(t *testing.T) {
 	c := seedFlowRuns(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	day := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)
 	q := reporting.StepQuery{Nodes: flowNodes}
 	kept, err := c.s.StepReport(ctx, c.j.ID, day, day, q)

@@ -9,7 +9,8 @@ ALTER TABLE journey_events ADD CONSTRAINT journey_events_kind_check CHECK (kind 
 -- journey_step_stats is the reporting log rolled up by step id, as
 -- journey_stats is by step number, so that per-step, per-arm and per-node
 -- reports sum a few rows however long the log grows and never merge the
--- steps of two branches. One row counts, for the runs of one journey
+-- steps of two branches. One row counts, for the runs of one journey of
+-- one workspace
 -- enrolled on cohort_day (UTC), in or out of the holdout, the entries of
 -- one kind about one step, under one config version:
 --   kind     an entry's own kind (sent, skipped, failed, deferred, variant,
@@ -25,6 +26,7 @@ ALTER TABLE journey_events ADD CONSTRAINT journey_events_kind_check CHECK (kind 
 --            the lowest step number the step had in a run, to list steps in
 --            the order runs meet them.
 CREATE TABLE journey_step_stats (
+	workspace_id text NOT NULL,
 	journey_id  text NOT NULL,
 	cohort_day  date NOT NULL,
 	version     int NOT NULL,
@@ -38,7 +40,7 @@ CREATE TABLE journey_step_stats (
 	first_step  int NOT NULL,
 	n           bigint NOT NULL,
 	revenue     numeric NOT NULL,
-	PRIMARY KEY (journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard)
+	PRIMARY KEY (workspace_id, journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard)
 );
 
 -- journey_step_stats_rows returns the rows an entry counts in, each once.
@@ -46,10 +48,10 @@ CREATE TABLE journey_step_stats (
 -- before it (node entries number the nodes a run entered, 1, 2, 3...), and
 -- for a conversion the steps and arms the run went through.
 CREATE FUNCTION journey_step_stats_rows(e journey_events) RETURNS TABLE (
-	journey_id text, cohort_day date, version int, holdout boolean, step_id text, kind text,
+	workspace_id text, journey_id text, cohort_day date, version int, holdout boolean, step_id text, kind text,
 	detail text, channel text, template text, shard smallint, first_step int, revenue numeric
 ) LANGUAGE sql STABLE AS $$
-	SELECT e.journey_id, (en.enrolled_at AT TIME ZONE 'UTC')::date, r.version, en.holdout, r.step_id, r.kind,
+	SELECT e.workspace_id, e.journey_id, (en.enrolled_at AT TIME ZONE 'UTC')::date, r.version, en.holdout, r.step_id, r.kind,
 		r.detail, r.channel, r.template, (e.enrollment_id % 8)::smallint, e.step, coalesce(e.revenue, 0)
 	FROM enrollments en, LATERAL (
 		SELECT e.version, e.step_id, e.kind,
@@ -75,10 +77,10 @@ $$;
 
 CREATE FUNCTION journey_step_stats_count() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
-	INSERT INTO journey_step_stats AS s (journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard, first_step, n, revenue)
-	SELECT k.journey_id, k.cohort_day, k.version, k.holdout, k.step_id, k.kind, k.detail, k.channel, k.template, k.shard, k.first_step, 1, k.revenue
+	INSERT INTO journey_step_stats AS s (workspace_id, journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard, first_step, n, revenue)
+	SELECT k.workspace_id, k.journey_id, k.cohort_day, k.version, k.holdout, k.step_id, k.kind, k.detail, k.channel, k.template, k.shard, k.first_step, 1, k.revenue
 	FROM journey_step_stats_rows(NEW) k
-	ON CONFLICT (journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard)
+	ON CONFLICT (workspace_id, journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard)
 	DO UPDATE SET n = s.n + 1, revenue = s.revenue + EXCLUDED.revenue, first_step = least(s.first_step, EXCLUDED.first_step);
 	RETURN NULL;
 END $$;
@@ -91,10 +93,10 @@ CREATE TRIGGER journey_step_stats_count AFTER INSERT ON journey_events
 -- journey_stats_rebuild): here for the log so far.
 CREATE FUNCTION journey_step_stats_rebuild() RETURNS void LANGUAGE sql AS $$
 	DELETE FROM journey_step_stats;
-	INSERT INTO journey_step_stats (journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard, first_step, n, revenue)
-	SELECT k.journey_id, k.cohort_day, k.version, k.holdout, k.step_id, k.kind, k.detail, k.channel, k.template, k.shard,
+	INSERT INTO journey_step_stats (workspace_id, journey_id, cohort_day, version, holdout, step_id, kind, detail, channel, template, shard, first_step, n, revenue)
+	SELECT k.workspace_id, k.journey_id, k.cohort_day, k.version, k.holdout, k.step_id, k.kind, k.detail, k.channel, k.template, k.shard,
 		min(k.first_step), count(*), sum(k.revenue)
 	FROM journey_events e, journey_step_stats_rows(e) k
-	GROUP BY k.journey_id, k.cohort_day, k.version, k.holdout, k.step_id, k.kind, k.detail, k.channel, k.template, k.shard;
+	GROUP BY k.workspace_id, k.journey_id, k.cohort_day, k.version, k.holdout, k.step_id, k.kind, k.detail, k.channel, k.template, k.shard;
 $$;
 SELECT journey_step_stats_rebuild();
