@@ -217,6 +217,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Enrollment":            enrollmentResponse{},
 		"TimelineEntry":         reporting.Entry{},
 		"Report":                reporting.Report{},
+		"Step":                  reporting.Step{},
+		"Variant":               reporting.Variant{},
+		"VariantArm":            reporting.Arm{},
+		"FlowNodeReport":        reporting.Node{},
 		"ErrorDetail":           Error{},
 		"CartAbandonmentConfig": workflows.CartAbandonmentConfig{},
 		"Touch":                 journey.Touch{},
@@ -226,6 +230,11 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"JourneyPatch":          journeyPatch{},
 		"SendWindow":            reporting.SendWindow{},
 		"JourneyType":           journeyType{},
+		"WorkspaceRequest":      workspaceRequest{},
+		"Workspace":             reporting.Workspace{},
+		"KeyRequest":            keyRequest{},
+		"APIKey":                reporting.APIKey{},
+		"FrequencyCap":          frequencyCap{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

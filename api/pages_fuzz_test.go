@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"journeys/channels"
+	"journeys/reporting"
 )
 
 // The fuzz targets below cover what the service decodes besides JSON
@@ -45,6 +46,7 @@ func FuzzQueries(f *testing.F) {
 		"", "from=2026-01-01&to=2026-02-01", "from=2026-02-01&to=2026-01-01", "from=9999-12-31", "to=0001-01-01",
 		"from=2026-01-01T00:00:00Z", "from=x", "from=2026-13-45", "from=%00", "from=%ff", "to=" + strings.Repeat("9", 400),
 		"from=2026-01-01&from=2026-01-02", "limit=-1", "limit=1e9", "cursor=%ff",
+		"version=1", "version=0", "version=-1", "version=2", "version=x", "version=" + strings.Repeat("9", 30), "version=1&version=2",
 	} {
 		for _, route := range []int{0, 1, 2, 3} {
 			f.Add(route, "cart", q)
@@ -101,9 +103,9 @@ func FuzzLogin(f *testing.F) {
 
 func FuzzUnsubscribe(f *testing.F) {
 	h, tick := fuzzHarness(f)
-	valid := channels.UnsubscribeToken(h.secret, "u1", channels.Email)
+	valid := channels.UnsubscribeToken(h.secret, reporting.DefaultWorkspace, "u1", channels.Email)
 	for _, token := range []string{valid, valid + "x", valid[:len(valid)/2], "", "x", "..", "%00", strings.Repeat("a", 5000),
-		channels.UnsubscribeToken([]byte("another secret"), "u1", channels.Email), channels.UnsubscribeToken(h.secret, "nobody", channels.Push)} {
+		channels.UnsubscribeToken([]byte("another secret"), reporting.DefaultWorkspace, "u1", channels.Email), channels.UnsubscribeToken(h.secret, reporting.DefaultWorkspace, "nobody", channels.Push)} {
 		f.Add(token, []byte("List-Unsubscribe=One-Click"))
 		f.Add(token, []byte(""))
 	}

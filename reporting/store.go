@@ -10,6 +10,7 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math"
 	"net/url"
 	"sort"
 	"strconv"
@@ -42,8 +43,11 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 	if err != nil {
 		return nil, fmt.Errorf("open postgres: %w", err)
 	}
+	// As many idle connections as open ones: a burst of requests would
+	// otherwise close the connections it opened and open them again for
+	// the next, each a new Postgres backend.
 	db.SetMaxOpenConns(20)
-	db.SetMaxIdleConns(10)
+	db.SetMaxIdleConns(20)
 	if err := db.PingContext(ctx); err != nil {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
@@ -102,6 +106,12 @@ func CreateDatabase(ctx context.Context, databaseURL string) error {
 // own transaction, in the order of their numbers. Replicas starting together
 // take turns through an advisory lock.
 func (s *Store) Migrate(ctx context.Context) error {
+	return s.MigrateTo(ctx, math.MaxInt)
+}
+
+// MigrateTo applies the embedded migrations up to number last, as Migrate
+// does: for tests that start from the schema an earlier release had.
+func (s *Store) MigrateTo(ctx context.Context, last int) error {
 	names, err := fs.Glob(migrations, "migrations/*.sql")
 	if err != nil {
 		return err
@@ -129,6 +139,9 @@ func (s *Store) Migrate(ctx context.Context) error {
 		version, err := migrationVersion(name)
 		if err != nil {
 			return fmt.Errorf("migrate: %s has no version number", name)
+		}
+		if version > last {
+			break
 		}
 		if err := s.applyMigration(ctx, conn, version, name); err != nil {
 			return fmt.Errorf("migrate %s: %w", name, err)

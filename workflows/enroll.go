@@ -96,8 +96,12 @@ func (en *Enroller) enroll(ctx context.Context, j reporting.Journey, userID, sou
 		detail = fmt.Sprintf("entered on %s (event %s)", trigger.Name, trigger.EventID)
 		match = reporting.MatchValue(trigger.Properties, j.Match)
 	}
+	ws, err := reporting.WorkspaceOf(ctx)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: %w", err)
+	}
 	claim := reporting.Claim{
-		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(j.ID, userID), Source: source, Detail: detail, MatchValue: match,
+		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(ws, j.ID, userID), Source: source, Detail: detail, MatchValue: match,
 	}
 	e, created, err := en.Store.ClaimEnrollment(ctx, claim)
 	if err != nil {
@@ -146,7 +150,7 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 	window, _ := time.ParseDuration(j.ConversionWindow)
 	plan := typ.Plan(j.Config)
 	in := journey.Input{
-		Kit:       journey.Kit2,
+		Kit: journey.Kit2, Workspace: e.Workspace,
 		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
 		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
 		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
@@ -171,12 +175,21 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 		at := e.EnrolledAt.Add(opts.StartDelay)
 		firstStepAt = &at
 	}
-	previous, err := en.Store.PreviousRun(ctx, e)
-	if err != nil {
-		return "", nil, err
+	// The previous run is looked up while Temporal starts this one: it only
+	// matters when Temporal answers with it.
+	type lookup struct {
+		run string
+		err error
 	}
+	prior := make(chan lookup, 1)
+	go func() {
+		run, err := en.Store.PreviousRun(ctx, e)
+		prior <- lookup{run, err}
+	}()
+	var previous *lookup
 	for range 3 {
 		var run client.WorkflowRun
+		var err error
 		if trigger != nil {
 			run, err = en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, journey.EventSignalName, *trigger, opts, typ.Workflow, in)
 		} else {
@@ -185,11 +198,18 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 		if err != nil {
 			return "", nil, fmt.Errorf("start workflow: %w", err)
 		}
-		if previous == "" || run.GetRunID() != previous {
+		if previous == nil {
+			l := <-prior
+			previous = &l
+		}
+		if previous.err != nil {
+			return "", nil, previous.err
+		}
+		if previous.run == "" || run.GetRunID() != previous.run {
 			return run.GetRunID(), firstStepAt, nil
 		}
 		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = en.Temporal.GetWorkflow(wait, e.WorkflowID, previous).Get(wait, nil)
+		_ = en.Temporal.GetWorkflow(wait, e.WorkflowID, previous.run).Get(wait, nil)
 		cancel()
 	}
 	return "", nil, ErrPreviousRunOpen
@@ -210,7 +230,7 @@ func (en *Enroller) Signal(ctx context.Context, e reporting.Enrollment, name str
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}
-	in := journey.Input{Kit: journey.Kit2, JourneyID: e.JourneyID, UserID: e.UserID, EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, Wake: true}
+	in := journey.Input{Kit: journey.Kit2, Workspace: e.Workspace, JourneyID: e.JourneyID, UserID: e.UserID, EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, Wake: true}
 	run, err := en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, name, arg, opts, kitv1.Workflow, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {

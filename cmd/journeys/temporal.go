@@ -19,10 +19,19 @@ import (
 	"journeys/workflows/journey"
 )
 
+// temporalOptions adds to opts what every Temporal client of the service
+// needs: its logger, and the workspace propagator, which keeps each run and
+// its activities in the workspace that started it.
+func temporalOptions(opts client.Options, log *slog.Logger) client.Options {
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	opts.ContextPropagators = append(opts.ContextPropagators, activities.WorkspacePropagator{})
+	return opts
+}
+
 // dialTemporal connects to the Temporal frontend with opts, retrying
 // while it starts.
 func dialTemporal(ctx context.Context, opts client.Options, log *slog.Logger) (client.Client, error) {
-	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	opts = temporalOptions(opts, log)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := client.DialContext(ctx, opts)

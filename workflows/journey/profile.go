@@ -92,6 +92,15 @@ type Armed interface {
 	ArmWeight() int
 }
 
+// ArmNames lists the arms' names, in order.
+func ArmNames[A Armed](arms []A) []string {
+	out := make([]string, len(arms))
+	for i, arm := range arms {
+		out[i] = arm.ArmName()
+	}
+	return out
+}
+
 // CheckArms reports arms at field that cannot split users: none, a name
 // that is empty or used twice, a weight that is negative, or weights that
 // add up to nothing. An arm with a Check(field string) error method, for
@@ -148,9 +157,12 @@ func Variant[A Armed](j *Run, name string, arms []A) A {
 }
 
 // Assign returns the arm of the variant name that the run's user falls in,
-// in proportion to the arms' weights: a hash of the journey, the variant
-// and the user, so every run of the same user in the journey gets the same
-// arm. Variant assigns and records; Assign only says.
+// in proportion to the arms' weights: a hash of the workspace, the
+// journey, the variant and the user, so every run of the same user in the
+// journey gets the same arm. The default workspace's runs hash without
+// it, as runs did before workspaces, so that their replays and the users
+// who enter again choose the arms they chose. Variant assigns and records;
+// Assign only says.
 func Assign[A Armed](in Input, name string, arms []A) A {
 	total := 0
 	for _, arm := range arms {
@@ -159,7 +171,12 @@ func Assign[A Armed](in Input, name string, arms []A) A {
 	if total == 0 {
 		return arms[0]
 	}
-	point := int(stableHash(in.JourneyID, name, in.UserID) % uint64(total))
+	h := stableHash(in.JourneyID, name, in.UserID)
+	if in.Workspace != "" && in.Workspace != reporting.DefaultWorkspace {
+
+		h = stableHash(in.Workspace, in.JourneyID, name, in.UserID)
+	}
+	point := int(h % uint64(total))
 	for _, arm := range arms {
 		if point -= max(arm.ArmWeight(), 0); point < 0 {
 			return arm
