@@ -37,15 +37,16 @@ func writeAudience(t testing.TB, n int) string {
 	return path
 }
 
-// TestBulkImportSurvivesWorkerStop imports 400 users with the enroll
-// command, stops the worker a fifth of the way in, starts another and
-// checks that every user is enrolled exactly once. The import is paced at
-// 50 users a second so that the stop lands in the middle however fast the
-// machine; BenchmarkBulkImport runs 10,000 at full speed.
+// TestBulkImportSurvivesWorkerStop imports 1,000 users, two pages, with
+// the enroll command, stops the worker once the first page is counted,
+// starts another and checks that every user is enrolled exactly once. The
+// import is paced at 50 users a second so that the stop lands in the
+// second page however fast the machine; BenchmarkBulkImport runs 10,000
+// at full speed.
 func TestBulkImportSurvivesWorkerStop(t *testing.T) {
 	// The API alone; the workers come and go below.
 	s := startStack(t, func(c *config) { c.Role = "api" })
-	importSurvivingWorkerStop(t, s, "bulk", 400, func(j *activities.Jobs) { j.Limit = xrate.NewLimiter(50, 10) })
+	importSurvivingWorkerStop(t, s, "bulk", 1000, func(j *activities.Jobs) { j.Limit = xrate.NewLimiter(50, 10) })
 }
 
 // BenchmarkBulkImport imports 10,000 users with the enroll command through
@@ -65,8 +66,8 @@ func BenchmarkBulkImport(b *testing.B) {
 }
 
 // importSurvivingWorkerStop imports n users into a new journey with the
-// enroll command while the stack runs the API alone, stops the worker a
-// fifth of the way in, checks that nothing moves without one, starts
+// enroll command while the stack runs the API alone, stops the worker
+// half way in (progress counts whole pages of 500), checks that nothing moves without one, starts
 // another and checks that every user ends enrolled once, in Postgres and
 // in Temporal. jobs change the workers' job settings. Waits end when
 // progress stops, never on a fixed budget: a loaded machine is slow, not
@@ -103,12 +104,12 @@ func importSurvivingWorkerStop(tb testing.TB, s *stack, journeyID string, n int,
 		return e
 	}
 	// Progress is counted a page at a time; enrollments move row by row.
-	untilProgress(tb, "import", func() bool { return processed() >= n/5 }, enrolled, &stderr)
+	untilProgress(tb, "import", func() bool { return processed() >= n/2 }, enrolled, &stderr)
 	var jobID string
 	if err := store.DB().Get(&jobID, `SELECT id FROM jobs WHERE journey_id = $1`, journeyID); err != nil {
 		tb.Fatal(err)
 	}
-	tb.Logf("%s: stopping the worker at %d users", time.Now().Format(time.TimeOnly), n/5)
+	tb.Logf("%s: stopping the worker at %d users", time.Now().Format(time.TimeOnly), n/2)
 	w1.Stop()
 	stalled := s.waitProgress(jobID)
 	if stalled.Processed >= n {
