@@ -68,13 +68,13 @@ var Providers = map[Channel][]string{
 	Webhook: {"webhook"},
 }
 
-// Default rates, in messages a second, each provider is held to; a burst of
+// DefaultRates are the rates, in messages a second, each provider is held to; a burst of
 // due timers waits for the token bucket instead of tripping the provider's
 // quota. FCM allows 600,000 messages a minute per project; SMTP relays
 // commonly throttle around 10 to 15 a second; Kavenegar and Twilio answer
 // bursts with 451 or 429 (and Twilio queues beyond the sending number's own
 // rate); a webhook receiver is the team's own service.
-var defaultRates = map[string]float64{"fcm": 500, "smtp": 10, "kavenegar": 10, "twilio": 10, "webhook": 50}
+var DefaultRates = map[string]float64{"fcm": 500, "smtp": 10, "kavenegar": 10, "twilio": 10, "webhook": 50}
 
 // providerSettings lists each provider's settings, the required ones
 // first, then the optional ones.
@@ -113,7 +113,7 @@ func Build(c Channel, s Setup) (Provider, error) {
 	if err := checkSettings(s); err != nil {
 		return Provider{}, err
 	}
-	p := Provider{Name: s.Provider, PerSecond: defaultRates[s.Provider]}
+	p := Provider{Name: s.Provider, PerSecond: DefaultRates[s.Provider]}
 	if r := s.Settings.Rate; r != nil {
 		if *r < 0 || math.IsNaN(*r) || math.IsInf(*r, 0) {
 			return Provider{}, bad("rate", "%v is not a number of messages a second (0 for no limit)", *r)
