@@ -38,12 +38,17 @@ type harness struct {
 	fingerprint string
 }
 
-func newHarness(t testing.TB) *harness {
+// newHarness returns the API over a fresh database; opts change its config.
+func newHarness(t testing.TB, opts ...func(*api.Config)) *harness {
 	t.Helper()
 	store, _ := dbtest.New(t)
 	h := &harness{t: t, store: store, secret: []byte("unsubscribe-secret")}
-	h.handler = api.New(api.Config{Store: store, Temporal: &fakeTemporal{}, APIKey: testKey,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Namespace: "default", UnsubscribeSecret: h.secret})
+	cfg := api.Config{Store: store, Temporal: &fakeTemporal{}, APIKey: testKey,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Namespace: "default", UnsubscribeSecret: h.secret}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	h.handler = api.New(cfg)
 	var tables []string
 	if err := store.DB().Select(&tables, `SELECT tablename FROM pg_tables
 		WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY tablename`); err != nil {

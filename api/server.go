@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"journeys/activities"
+	"journeys/channels"
 	"journeys/reporting"
 	"journeys/workflows"
 )
@@ -50,6 +51,10 @@ type Server struct {
 	// bulkTimeout is how long a bulk request (an audience file, a batch)
 	// may take to arrive and be answered.
 	bulkTimeout time.Duration
+	// sealer keeps workspaces' provider secrets; envProviders names the
+	// deployment's provider of each channel.
+	sealer       *channels.Sealer
+	envProviders map[channels.Channel]string
 }
 
 // Config is what the API needs.
@@ -76,6 +81,12 @@ type Config struct {
 	// enrollments or events) may take to arrive and be answered, in place of
 	// the server's read and write timeouts; zero leaves those in force.
 	BulkTimeout time.Duration
+	// Sealer seals the secrets of workspaces' own channel providers
+	// (JOURNEYS_SECRET_KEY); nil refuses to store any.
+	Sealer *channels.Sealer
+	// EnvProviders names the provider the environment configures for each
+	// channel, which workspaces without their own use; absent is the console.
+	EnvProviders map[channels.Channel]string
 }
 
 // New returns the API as an http.Handler.
@@ -87,6 +98,7 @@ func New(cfg Config) http.Handler {
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.bulkTimeout = cfg.BulkTimeout
+	s.sealer, s.envProviders = cfg.Sealer, cfg.EnvProviders
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Failures are counted against the peer's address: headers such as
@@ -149,6 +161,11 @@ func (s *Server) routes(e *echo.Echo) {
 
 	v1.POST("/events", s.postEvent)
 	v1.POST("/events/batch", s.postEvents, s.bulk)
+
+	v1.GET("/channels", s.listChannels)
+	v1.GET("/channels/:channel", s.getChannel)
+	v1.PUT("/channels/:channel", s.putChannel)
+	v1.DELETE("/channels/:channel", s.deleteChannel)
 }
 
 // authenticate lets through requests that carry the API key as a bearer
@@ -169,6 +186,8 @@ func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
 			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="journeys"`)
 			return Errorf(CodeUnauthorized, "send the API key as \"Authorization: Bearer <key>\"")
 		}
+		// The one key is the default workspace's.
+		c.SetRequest(c.Request().WithContext(reporting.WithWorkspace(c.Request().Context(), reporting.DefaultWorkspace)))
 		return next(c)
 	}
 }
