@@ -186,3 +186,32 @@ func unusedWithout(main string, groups ...map[string]string) error {
 	}
 	return nil
 }
+
+// envProviderNames names the deployment's provider of each channel that has
+// one, for workspaces to see which they use.
+func envProviderNames(cfg channelConfig) map[channels.Channel]string {
+	out := map[channels.Channel]string{}
+	for _, c := range channels.All {
+		if s, err := envSetup(c, cfg); err == nil && s != nil {
+			out[c] = s.Provider
+		}
+	}
+	return out
+}
+
+// newSealer returns the sealer of workspaces' provider secrets, nil when no
+// key is set.
+func newSealer(key string) (*channels.Sealer, error) {
+	if key == "" {
+		return nil, nil
+	}
+	b, err := channels.ParseKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("JOURNEYS_SECRET_KEY: %w", err)
+	}
+	s, err := channels.NewSealer(b)
+	if err != nil {
+		return nil, fmt.Errorf("JOURNEYS_SECRET_KEY: %w", err)
+	}
+	return s, nil
+}

@@ -35,6 +35,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	defer store.Close()
+	if cfg.SecretKey == "" {
+		stored, err := store.AnyChannelProviderAllWorkspaces(ctx)
+		if err != nil {
+			return err
+		}
+		if stored {
+			return errors.New("JOURNEYS_SECRET_KEY: required: workspaces keep their own channel providers, whose secrets it seals")
+		}
+		log.Warn("JOURNEYS_SECRET_KEY is not set: workspaces cannot set their own channel providers")
+	}
 	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
 	if err != nil {
 		return err
@@ -47,7 +57,13 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 // senders. ready, when set, is called with the API's address once it
 // listens.
 func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, senders map[channels.Channel]activities.Sender, log *slog.Logger, ready func(apiAddr string)) error {
+	sealer, err := newSealer(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
 	if cfg.Role == "all" || cfg.Role == "worker" {
+		// Each send picks the provider of its run's workspace, over these.
+		senders = activities.NewProviders(store, sealer, senders).Senders()
 		acts := &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
 			secret := []byte(cfg.APIKey)
@@ -79,7 +95,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	timeouts := cfg.HTTP.orDefaults()
 	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
 		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
-		BulkTimeout: timeouts.Bulk}), timeouts)
+		BulkTimeout: timeouts.Bulk, Sealer: sealer, EnvProviders: envProviderNames(cfg.Channels)}), timeouts)
 	if ready != nil {
 		ready(l.Addr().String())
 	}
