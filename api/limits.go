@@ -38,6 +38,7 @@ const (
 	maxMatchLength       = 100 // a journey's match property, a property name of its entry event
 	maxJourneyNameLength = 200
 	maxEmailLength       = 254 // RFC 5321's limit on a forward path
+	maxPhoneLength       = 64  // as typed, spaces and punctuation too
 	maxPushTokenLength   = 4096
 	maxTimezoneLength    = 64
 	maxLocaleLength      = 35   // the longest BCP 47 tags in use

@@ -1,0 +1,54 @@
+package api_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"journeys/api"
+	"journeys/reporting"
+)
+
+// regions is a PhoneRegions whose answer a test sets.
+type regions struct{ region string }
+
+func (r *regions) PhoneRegion(context.Context) (string, error) { return r.region, nil }
+
+func TestPhonesAreSavedInE164(t *testing.T) {
+	r := &regions{region: "IR"}
+	h := newHarness(t, func(c *api.Config) { c.PhoneRegions = r })
+	var u reporting.User
+	h.mustCall("PUT", "/v1/users/sara", map[string]any{"phone": "09121234567"}, 200, &u)
+	if u.Phone != "+989121234567" {
+		t.Errorf("PUT a local number in IR: phone %q, want +989121234567", u.Phone)
+	}
+	h.mustCall("PATCH", "/v1/users/sara", map[string]any{"phone": "0912 765 4321"}, 200, &u)
+	if u.Phone != "+989127654321" {
+		t.Errorf("PATCH a local number in IR: phone %q, want +989127654321", u.Phone)
+	}
+	h.mustCall("PATCH", "/v1/users/sara", map[string]any{"locale": "fa"}, 200, &u)
+	if u.Phone != "+989127654321" {
+		t.Errorf("PATCH without a phone changed it to %q", u.Phone)
+	}
+	h.mustCall("PUT", "/v1/users/john", map[string]any{"phone": "+1 (415) 555-2671"}, 200, &u)
+	if u.Phone != "+14155552671" {
+		t.Errorf("PUT an international number: phone %q, want +14155552671", u.Phone)
+	}
+
+	before := h.snapshot()
+	r.region = "" // a workspace that has not said where its users are
+	for _, tt := range []struct{ phone, want string }{
+		{"09121234567", `phone "09121234567" is not in international form`},
+		{"call me", `phone "call me" is not a phone number`},
+		{"+98 0912", "has a length no number of country code +98 has"},
+		{strings.Repeat("1", 65), "phone is 65 characters long; the limit is 64"},
+	} {
+		var out struct{ Error api.Error }
+		if got := h.call("PUT", "/v1/users/sara", map[string]any{"phone": tt.phone}, &out); got != 400 || !strings.Contains(out.Error.Message, tt.want) {
+			t.Errorf("PUT phone %q = %d %q, want 400 saying %q", tt.phone, got, out.Error.Message, tt.want)
+		}
+	}
+	if h.snapshot() != before {
+		t.Error("a refused phone changed something")
+	}
+}
