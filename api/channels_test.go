@@ -112,7 +112,7 @@ func TestChannelsAPIRefuses(t *testing.T) {
 		{"/v1/channels/email", `{"provider":"smtp","settings":{"url":"smtp://mail.test","from":"a@b.test","port":25}}`, 400, `unknown field "port"`},
 		{"/v1/channels/webhook", `{"provider":"webhook","settings":{"url":"hooks.test","secret":"s"}}`, 400, "settings.url: want an absolute http or https url"},
 		{"/v1/channels/webhook", `{"provider":"webhook","settings":{"url":"https://hooks.test/` + strings.Repeat("a", 2100) + `","secret":"s"}}`, 400, "settings.url is 2119 characters long; the limit is 2048"},
-		{"/v1/channels/push", `{"provider":"fcm","settings":{"credentials":{"type":"service_account"}}}`, 400, "settings.credentials: fcm credentials: no project_id"},
+		{"/v1/channels/push", `{"provider":"fcm","settings":{"credentials":{"type":"service_account"}}}`, 400, "settings.credentials: has no project_id"},
 		{"/v1/channels/push", `{"provider":"fcm","settings":{"credentials":"not json"}}`, 400, "settings.credentials:"},
 		{"/v1/channels/push", `[]`, 400, "must be a JSON object"},
 	}

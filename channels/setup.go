@@ -153,9 +153,12 @@ func checkSettings(s Setup) error {
 func newSender(provider string, s Settings) (Sender, error) {
 	switch provider {
 	case "fcm":
+		if err := checkCredentials(s.Credentials); err != nil {
+			return nil, err
+		}
 		f, err := NewFCM(FCMConfig{CredentialsJSON: s.Credentials, BaseURL: s.BaseURL})
 		if err != nil {
-			return nil, bad("credentials", "%v", err)
+			return nil, bad("credentials", "is not a usable service-account key: %v", err)
 		}
 		return f, nil
 	case "smtp":
@@ -194,6 +197,21 @@ func newSender(provider string, s Settings) (Sender, error) {
 		return h, nil
 	}
 	return nil, bad("provider", "%q is unknown", provider)
+}
+
+// checkCredentials checks that an FCM key has the fields a service
+// account's JSON key has, with messages in its own terms.
+func checkCredentials(key []byte) error {
+	var account map[string]any
+	if json.Unmarshal(key, &account) != nil || account == nil {
+		return bad("credentials", "must be the service account's JSON key, an object, from the Firebase console")
+	}
+	for _, name := range []string{"project_id", "client_email", "private_key"} {
+		if v, _ := account[name].(string); v == "" {
+			return bad("credentials", "has no %s string; want the service account's JSON key from the Firebase console", name)
+		}
+	}
+	return nil
 }
 
 // smtpURL puts password into the SMTP URL; a URL that holds one already

@@ -50,7 +50,10 @@ func TestBuild(t *testing.T) {
 		{channels.Email, channels.Setup{Provider: "smtp", Settings: channels.Settings{URL: "smtp://mail.test", From: "not an address"}}, "from", "address"},
 		{channels.Email, channels.Setup{Provider: "smtp", Settings: channels.Settings{URL: "smtp://u:p@mail.test", Password: "p2", From: "a@b.test"}}, "password", "given twice"},
 		{channels.Email, channels.Setup{Provider: "smtp", Settings: channels.Settings{URL: "smtp://mail.test", From: "a@b.test", Rate: rate(-1)}}, "rate", "not a number"},
-		{channels.Push, channels.Setup{Provider: "fcm", Settings: channels.Settings{Credentials: json.RawMessage(`{"type":"service_account"}`)}}, "credentials", "no project_id"},
+		{channels.Push, channels.Setup{Provider: "fcm", Settings: channels.Settings{Credentials: json.RawMessage(`{"type":"service_account"}`)}}, "credentials", "has no project_id"},
+		{channels.Push, channels.Setup{Provider: "fcm", Settings: channels.Settings{Credentials: json.RawMessage(`{"project_id":5}`)}}, "credentials", "has no project_id string"},
+		{channels.Push, channels.Setup{Provider: "fcm", Settings: channels.Settings{Credentials: json.RawMessage(`[1]`)}}, "credentials", "must be the service account's JSON key"},
+		{channels.Push, channels.Setup{Provider: "fcm", Settings: channels.Settings{Credentials: json.RawMessage(`{"project_id":"p","client_email":"a@p.test","private_key":"nope"}`)}}, "credentials", "is not a usable service-account key"},
 		{channels.Webhook, channels.Setup{Provider: "webhook", Settings: channels.Settings{Secret: "s"}}, "url", "required"},
 		{channels.Webhook, channels.Setup{Provider: "webhook", Settings: channels.Settings{URL: "ftp://x.test", Secret: "s"}}, "url", "absolute http or https"},
 	}
