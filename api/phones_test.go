@@ -17,22 +17,21 @@ func (r *regions) PhoneRegion(context.Context) (string, error) { return r.region
 func TestPhonesAreSavedInE164(t *testing.T) {
 	r := &regions{region: "IR"}
 	h := newHarness(t, func(c *api.Config) { c.PhoneRegions = r })
-	var u reporting.User
-	h.mustCall("PUT", "/v1/users/sara", map[string]any{"phone": "09121234567"}, 200, &u)
-	if u.Phone != "+989121234567" {
-		t.Errorf("PUT a local number in IR: phone %q, want +989121234567", u.Phone)
-	}
-	h.mustCall("PATCH", "/v1/users/sara", map[string]any{"phone": "0912 765 4321"}, 200, &u)
-	if u.Phone != "+989127654321" {
-		t.Errorf("PATCH a local number in IR: phone %q, want +989127654321", u.Phone)
-	}
-	h.mustCall("PATCH", "/v1/users/sara", map[string]any{"locale": "fa"}, 200, &u)
-	if u.Phone != "+989127654321" {
-		t.Errorf("PATCH without a phone changed it to %q", u.Phone)
-	}
-	h.mustCall("PUT", "/v1/users/john", map[string]any{"phone": "+1 (415) 555-2671"}, 200, &u)
-	if u.Phone != "+14155552671" {
-		t.Errorf("PUT an international number: phone %q, want +14155552671", u.Phone)
+	for _, step := range []struct {
+		method, user string
+		body         map[string]any
+		want         string
+	}{
+		{"PUT", "sara", map[string]any{"phone": "09121234567"}, "+989121234567"}, // local, read in IR
+		{"PATCH", "sara", map[string]any{"phone": "0912 765 4321"}, "+989127654321"},
+		{"PATCH", "sara", map[string]any{"locale": "fa"}, "+989127654321"}, // not sent: kept
+		{"PUT", "john", map[string]any{"phone": "+1 (415) 555-2671"}, "+14155552671"},
+	} {
+		var u reporting.User
+		h.mustCall(step.method, "/v1/users/"+step.user, step.body, 200, &u)
+		if u.Phone != step.want {
+			t.Errorf("%s %s %v: phone %q, want %q", step.method, step.user, step.body, u.Phone, step.want)
+		}
 	}
 
 	before := h.snapshot()
