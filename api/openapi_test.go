@@ -230,6 +230,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ChannelRequest":        channelRequest{},
 		"ChannelSettings":       channels.Settings{},
 		"ChannelProvider":       channelBody{},
+		"WorkspaceRequest":      workspaceRequest{},
+		"Workspace":             reporting.Workspace{},
+		"KeyRequest":            keyRequest{},
+		"APIKey":                reporting.APIKey{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

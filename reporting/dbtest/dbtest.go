@@ -6,6 +6,7 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"math"
 	"net/url"
 	"os"
 	"testing"
@@ -25,6 +26,13 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 // its URL. Without a reachable Postgres the test fails: tests that need it
 // never skip.
 func New(t testing.TB) (*reporting.Store, string) {
+	t.Helper()
+	return NewAt(t, math.MaxInt)
+}
+
+// NewAt is New with the migrations up to number last only: the schema of
+// an earlier release, for tests of upgrades.
+func NewAt(t testing.TB, last int) (*reporting.Store, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -63,8 +71,14 @@ func New(t testing.TB) (*reporting.Store, string) {
 			t.Errorf("drop test database: %v", err)
 		}
 	})
-	if err := store.Migrate(ctx); err != nil {
+	if err := store.MigrateTo(ctx, last); err != nil {
 		t.Fatal(err)
 	}
 	return store, u.String()
+}
+
+// Ctx returns a context scoped to the default workspace, the one tests
+// that are not about workspaces work in.
+func Ctx() context.Context {
+	return reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace)
 }
