@@ -78,12 +78,8 @@ func (s channelSender) Send(ctx context.Context, m channels.Message) (channels.R
 // database or the key may come back); it never falls back to the
 // environment's provider, which would send as another sender.
 func (p *Providers) Sender(ctx context.Context, c channels.Channel) (Sender, error) {
-	ws, err := reporting.WorkspaceOf(ctx)
-	if errors.Is(err, reporting.ErrNoWorkspace) {
-		// Activities of runs learn their workspace from the run; until
-		// they all do, a send outside any workspace is the default one's.
-		return p.env[c], nil
-	}
+	// A send outside any workspace is a bug: the store call below refuses it.
+	ws, _ := reporting.WorkspaceOf(ctx)
 	row, err := p.store.ChannelProvider(ctx, string(c))
 	if errors.Is(err, reporting.ErrNotFound) {
 		return p.env[c], nil

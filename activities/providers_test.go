@@ -3,6 +3,7 @@ package activities_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"strings"
 	"testing"
 
@@ -31,6 +32,7 @@ func putHook(t *testing.T, ctx context.Context, store *reporting.Store, sealer *
 
 func TestProvidersPerWorkspace(t *testing.T) {
 	store, _ := dbtest.New(t)
+	store.DB().MustExec(`INSERT INTO workspaces (id, name) VALUES ('shop', 'Shop'), ('rival', 'Rival')`)
 	sealer, err := channels.NewSealer(bytes.Repeat([]byte{1}, channels.KeySize))
 	if err != nil {
 		t.Fatal(err)
@@ -98,6 +100,10 @@ func TestProvidersPerWorkspace(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "workspace shop") {
 			t.Errorf("%s: %v, want an error naming the workspace", name, err)
 		}
+	}
+	// Nor does a send made outside any workspace.
+	if _, err := send.Send(context.Background(), channels.Message{Channel: channels.Webhook, To: "lost", Body: "hi"}); !errors.Is(err, reporting.ErrNoWorkspace) {
+		t.Errorf("a send outside any workspace: %v, want ErrNoWorkspace", err)
 	}
 	if got := received(envHook); strings.Contains(got, "lost") {
 		t.Errorf("the environment's receiver got a message of a workspace whose provider did not open: %q", got)

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"strings"
 	"testing"
 
@@ -9,14 +8,16 @@ import (
 	"journeys/reporting"
 )
 
-// regions is a PhoneRegions whose answer a test sets.
-type regions struct{ region string }
-
-func (r *regions) PhoneRegion(context.Context) (string, error) { return r.region, nil }
+// setPhoneRegion sets the default workspace's phone region, as the back
+// office does for a workspace.
+func (h *harness) setPhoneRegion(region string) {
+	h.t.Helper()
+	h.store.DB().MustExec(`UPDATE workspaces SET phone_region = $1 WHERE id = $2`, region, reporting.DefaultWorkspace)
+}
 
 func TestPhonesAreSavedInE164(t *testing.T) {
-	r := &regions{region: "IR"}
-	h := newHarness(t, func(c *api.Config) { c.PhoneRegions = r })
+	h := newHarness(t)
+	h.setPhoneRegion("IR")
 	for _, step := range []struct {
 		method, user string
 		body         map[string]any
@@ -34,8 +35,8 @@ func TestPhonesAreSavedInE164(t *testing.T) {
 		}
 	}
 
+	h.setPhoneRegion("") // a workspace that has not said where its users are
 	before := h.snapshot()
-	r.region = "" // a workspace that has not said where its users are
 	for _, tt := range []struct{ phone, want string }{
 		{"09121234567", `phone "09121234567" is not in international form`},
 		{"call me", `phone "call me" is not a phone number`},

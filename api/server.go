@@ -60,16 +60,6 @@ type Server struct {
 	// deployment's provider of each channel.
 	sealer       *channels.Sealer
 	envProviders map[channels.Channel]string
-	// regions says how to read the local phone numbers of a workspace.
-	regions PhoneRegions
-}
-
-// PhoneRegions says in which country the phone numbers of the request's
-// workspace are when they come without a country code.
-type PhoneRegions interface {
-	// PhoneRegion returns an ISO 3166 code such as IR, or "" when local
-	// numbers cannot be read.
-	PhoneRegion(ctx context.Context) (string, error)
 }
 
 // Config is what the API needs.
@@ -106,9 +96,6 @@ type Config struct {
 	// EnvProviders names the provider the environment configures for each
 	// channel, which workspaces without their own use; absent is the console.
 	EnvProviders map[channels.Channel]string
-	// PhoneRegions reads the phone region of the request's workspace; nil
-	// takes phones in international form only.
-	PhoneRegions PhoneRegions
 }
 
 // New returns the API as an http.Handler.
@@ -126,7 +113,7 @@ func New(cfg Config) http.Handler {
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.bulkTimeout = cfg.BulkTimeout
-	s.sealer, s.envProviders, s.regions = cfg.Sealer, cfg.EnvProviders, cfg.PhoneRegions
+	s.sealer, s.envProviders = cfg.Sealer, cfg.EnvProviders
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Failures are counted against the peer's address: headers such as
@@ -205,12 +192,10 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.DELETE("/channels/:channel", s.deleteChannel)
 }
 
-// phoneRegion returns the phone region of the request's workspace.
+// phoneRegion returns the phone region of the request's workspace, where
+// its local phone numbers are read.
 func (s *Server) phoneRegion(ctx context.Context) (string, error) {
-	if s.regions == nil {
-		return "", nil
-	}
-	r, err := s.regions.PhoneRegion(ctx)
+	r, err := s.store.PhoneRegion(ctx)
 	if err != nil {
 		return "", fmt.Errorf("phone region: %w", err)
 	}

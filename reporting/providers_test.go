@@ -12,6 +12,7 @@ import (
 
 func TestChannelProviders(t *testing.T) {
 	s, _ := dbtest.New(t)
+	s.DB().MustExec(`INSERT INTO workspaces (id, name) VALUES ('shop', 'Shop'), ('rival', 'Rival')`)
 	shop := reporting.WithWorkspace(context.Background(), "shop")
 	rival := reporting.WithWorkspace(context.Background(), "rival")
 
@@ -63,6 +64,10 @@ func TestChannelProviders(t *testing.T) {
 	}
 	if _, err := s.PutChannelProvider(shop, reporting.ChannelProvider{Channel: "fax", Provider: "x", Settings: json.RawMessage(`{}`), Sealed: []byte{1}}); !errors.Is(err, reporting.ErrInvalid) {
 		t.Errorf("a fax provider: %v, want ErrInvalid", err)
+	}
+	nowhere := reporting.WithWorkspace(context.Background(), "nowhere")
+	if _, err := s.PutChannelProvider(nowhere, reporting.ChannelProvider{Channel: "sms", Provider: "x", Settings: json.RawMessage(`{}`), Sealed: []byte{1}}); !errors.Is(err, reporting.ErrInvalid) {
+		t.Errorf("a provider of a workspace that does not exist: %v, want ErrInvalid", err)
 	}
 	for name, call := range map[string]func(context.Context) error{
 		"put": func(ctx context.Context) error {

@@ -6,7 +6,7 @@
 -- not open. updated_at tells workers that cached the provider to build it
 -- again.
 CREATE TABLE channel_providers (
-	workspace_id  text NOT NULL,
+	workspace_id  text NOT NULL REFERENCES workspaces (id),
 	channel       text NOT NULL CHECK (channel IN ('push', 'email', 'sms', 'webhook')),
 	provider      text NOT NULL,
 	settings      jsonb NOT NULL DEFAULT '{}',
