@@ -28,6 +28,10 @@ const (
 	maxEventBody       = 256 << 10 // an event with up to 64 KiB of properties, escaped
 	maxEventBatchBody  = 8 << 20   // up to 1,000 events
 	maxChannelBody     = 64 << 10  // a provider's settings, an FCM key of a few KiB among them
+	// maxFrequencyCapsBody holds the most caps a workspace may have
+	// (reporting.MaxCaps, which with the other bounds of a cap lives
+	// beside the store that relies on them).
+	maxFrequencyCapsBody = 8 << 10
 )
 
 // Text fields, in characters.

@@ -218,6 +218,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Enrollment":            enrollmentResponse{},
 		"TimelineEntry":         reporting.Entry{},
 		"Report":                reporting.Report{},
+		"Step":                  reporting.Step{},
+		"Variant":               reporting.Variant{},
+		"VariantArm":            reporting.Arm{},
+		"FlowNodeReport":        reporting.Node{},
 		"ErrorDetail":           Error{},
 		"CartAbandonmentConfig": workflows.CartAbandonmentConfig{},
 		"Touch":                 journey.Touch{},
@@ -234,6 +238,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Workspace":             reporting.Workspace{},
 		"KeyRequest":            keyRequest{},
 		"APIKey":                reporting.APIKey{},
+		"FrequencyCap":          frequencyCap{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

@@ -64,7 +64,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	if cfg.Role == "all" || cfg.Role == "worker" {
 		// Each send picks the provider of its run's workspace, over these.
 		senders = activities.NewProviders(store, sealer, senders).Senders()
-		acts := &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
+		acts := &activities.Activities{Store: store, Caps: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
 			secret := []byte(cfg.APIKey)
 			acts.Unsubscribe = func(workspace, userID string, ch channels.Channel) string {

@@ -107,6 +107,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 	for _, id := range []string{"cart_offer", "cart_final_offer"} {
 		s.mustCallAs(b, "PUT", "/v1/templates/"+id, map[string]any{"locale": "en", "subject": "B's offer", "body": "B: {{.Offer.Code}}"}, 200, nil)
 	}
+	s.mustCallAs(a, "PUT", "/v1/frequency-caps", []map[string]any{{"channel": "push", "max": 2, "per": "24h"}}, 200, nil)
 	s.mustCallAs(a, "PUT", "/v1/templates/ta", map[string]any{"locale": "en", "body": "A only"}, 200, nil)
 	for _, key := range []string{a, b} {
 		s.mustCallAs(key, "POST", "/v1/journeys", map[string]any{"id": "cart", "name": "Cart", "type": "cart_abandonment", "goal_event": "purchase"}, 201, nil)
@@ -160,6 +161,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 		"GET /v1/channels/:channel":                    {path: "/v1/channels/sms"},
 		"DELETE /v1/channels/:channel":                 {path: "/v1/channels/sms"},
 		"PUT /v1/channels/:channel":                    {path: "/v1/channels/sms", body: `{"provider": "twilio", "settings": {"account_sid": "ACb", "auth_token": "b-token", "from": "+15005550006"}}`, own: 200},
+		"PUT /v1/frequency-caps":                       {path: "/v1/frequency-caps", body: `[{"channel": "any", "max": 9, "per": "1h"}]`, own: 200},
+		"GET /v1/frequency-caps":                       {path: "/v1/frequency-caps", own: 200},
 	}
 
 	// Every /v1 route the API registers has a case: a new route without
@@ -218,6 +221,10 @@ func TestWorkspaceIsolation(t *testing.T) {
 				t.Errorf("%s with B's key shows A's %s: %s", name, leak, got)
 			}
 		}
+	}
+	var caps []map[string]any
+	if s.mustCallAs(b, "GET", "/v1/frequency-caps", nil, 200, &caps); len(caps) != 1 || caps[0]["max"] != float64(9) {
+		t.Errorf("B's frequency caps = %v, want only its own", caps)
 	}
 	if after := s.workspaceState(reporting.DefaultWorkspace); after != before {
 		t.Errorf("B's requests changed workspace A:\nbefore %s\nafter  %s", before, after)

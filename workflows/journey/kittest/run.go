@@ -1,6 +1,7 @@
 package kittest
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"testing"
@@ -8,6 +9,7 @@ import (
 
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"journeys/activities"
@@ -41,6 +43,9 @@ type Journey struct {
 	// can prepare them (JourneyFn, SendFn).
 	Store  *Store
 	Outbox *Outbox
+	// Caps, when set, holds the sends to frequency caps, such as those of
+	// a real store in the default workspace; nil caps nothing.
+	Caps activities.Caps
 	// Script is what happens during the run, each at its time after the
 	// enrollment.
 	Script []At
@@ -127,7 +132,8 @@ func (j Journey) Run(t testing.TB) Outcome {
 	if j.Workflow != nil {
 		env.RegisterWorkflowWithOptions(journey.FailOnError(j.Workflow), workflow.RegisterOptions{Name: name})
 	}
-	env.RegisterActivity(&activities.Activities{Store: j.Store, Senders: j.Outbox.Senders(), OfferSecret: []byte("kittest")})
+	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace)})
+	env.RegisterActivity(&activities.Activities{Store: j.Store, Caps: j.Caps, Senders: j.Outbox.Senders(), OfferSecret: []byte("kittest")})
 
 	in := j.input(config, env.Now())
 	// The enroller logs the enrollment with the enrollment row.
