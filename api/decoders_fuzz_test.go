@@ -66,6 +66,8 @@ func FuzzUsers(f *testing.F) {
 		[]byte(`{"unsubscribed": null}`), []byte(`{"unsubscribed": ["fax"]}`), []byte(`{"unsubscribed": [1]}`),
 		[]byte(`{"timezone": "../../../etc/passwd"}`), []byte(`{"locale": "en-`+strings.Repeat("aa-", 1000)+`aa"}`),
 		[]byte(`{"email": "`+strings.Repeat("a", 300)+`@example.com"}`), []byte(`{"email": 5}`),
+		[]byte(`{"phone": "09121234567"}`), []byte(`{"phone": "+98 (912) 123-4567"}`), []byte(`{"phone": "۰۹۱۲۱۲۳۴۵۶۷"}`),
+		[]byte(`{"phone": "+`+strings.Repeat("9", 70)+`"}`), []byte(`{"phone": "tel:+1-415-555-2671;ext=22"}`),
 	)
 	bodies = append(bodies, withEach(`{"email": "%s"}`)...)
 	bodies = append(bodies, withEach(`{"attributes": {"k": "%s"}}`)...)
@@ -246,5 +248,37 @@ func FuzzEvents(f *testing.F) {
 			path += "/batch"
 		}
 		h.checkAnswer(t, "POST", path, body)
+	})
+}
+
+func FuzzChannels(f *testing.F) {
+	h := newHarness(f, withSealer(f))
+	bodies := append(append([][]byte{}, commonBodies...),
+		[]byte(`{"provider": "kavenegar", "settings": {"api_key": "k", "sender": "1000", "rate": 5}}`),
+		[]byte(`{"provider": "twilio", "settings": {"account_sid": "AC1", "auth_token": "t", "from": "+15005550006"}}`),
+		[]byte(`{"provider": "smtp", "settings": {"url": "smtp://u:p@mail.test:587", "from": "Shop <a@b.test>"}}`),
+		[]byte(`{"provider": "smtp", "settings": {"url": "smtp://u@mail.test:99999", "password": "p", "from": "a@b.test"}}`),
+		[]byte(`{"provider": "webhook", "settings": {"url": "https://hooks.test/x", "secret": "s", "rate": 1e308}}`),
+		[]byte(`{"provider": "webhook", "settings": {"url": "https://hooks.test/x", "secret": "s", "rate": -0}}`),
+		[]byte(`{"provider": "fcm", "settings": {"credentials": {"project_id": 5}}}`),
+		[]byte(`{"provider": "fcm", "settings": {"credentials": "{\"project_id\":\"p\",\"client_email\":\"a@p\",\"private_key\":\"k\"}"}}`),
+		[]byte(`{"provider": "fcm", "settings": {"credentials": null}}`), []byte(`{"provider": "fcm", "settings": null}`),
+		[]byte(`{"provider": 1}`), []byte(`{"settings": []}`),
+	)
+	bodies = append(bodies, withEach(`{"provider": "webhook", "settings": {"url": "https://hooks.test/%s", "secret": "s"}}`)...)
+	bodies = append(bodies, withEach(`{"provider": "kavenegar", "settings": {"api_key": "%s"}}`)...)
+	for _, b := range bodies {
+		for _, ch := range []string{"push", "email", "sms", "webhook"} {
+			f.Add(ch, b)
+		}
+	}
+	f.Add("fax", []byte(`{}`))
+	f.Add("\x00", []byte(`{}`))
+	n := 0
+	f.Fuzz(func(t *testing.T, channel string, body []byte) {
+		if n++; n%fuzzResetEvery == 0 {
+			h.with(t).reset()
+		}
+		h.checkAnswer(t, "PUT", "/v1/channels/"+url.PathEscape(channel), body)
 	})
 }

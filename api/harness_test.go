@@ -41,6 +41,7 @@ type harness struct {
 	fingerprint string
 }
 
+// newHarness returns the API over a fresh database; opts change its config.
 func newHarness(t testing.TB, opts ...func(*api.Config)) *harness {
 	t.Helper()
 	store, _ := dbtest.New(t)

@@ -47,7 +47,11 @@ func (s *Server) createImport(c echo.Context) error {
 		return importError(err)
 	}
 	ctx := c.Request().Context()
-	job, err := s.store.CreateImport(ctx, reporting.Job{ID: newJobID("imp"), JourneyID: j.ID}, importRows(audience))
+	region, err := s.phoneRegion(ctx)
+	if err != nil {
+		return err
+	}
+	job, err := s.store.CreateImport(ctx, reporting.Job{ID: newJobID("imp"), JourneyID: j.ID}, importRows(audience, region))
 	if err != nil {
 		return err
 	}
@@ -85,7 +89,7 @@ func importError(err error) error {
 // importRows yields the rows of the audience file as import rows, checking
 // each row's profile as PUT /v1/users does. A file that breaks its rules
 // yields an error and ends.
-func importRows(a *AudienceReader) iter.Seq2[reporting.ImportRow, error] {
+func importRows(a *AudienceReader, region string) iter.Seq2[reporting.ImportRow, error] {
 	return func(yield func(reporting.ImportRow, error) bool) {
 		for {
 			line, fields, err := a.Next()
@@ -95,7 +99,7 @@ func importRows(a *AudienceReader) iter.Seq2[reporting.ImportRow, error] {
 			case err != nil:
 				yield(reporting.ImportRow{}, importError(err))
 				return
-			case !yield(importRow(a.Columns(), line, fields), nil):
+			case !yield(importRow(a.Columns(), line, fields, region), nil):
 				return
 			}
 		}
@@ -115,7 +119,7 @@ type importProfile struct {
 
 // importRow makes the import row of one line of an audience file: its user,
 // and the profile its other cells give, if the file has profile columns.
-func importRow(columns []string, line int, fields []string) reporting.ImportRow {
+func importRow(columns []string, line int, fields []string, region string) reporting.ImportRow {
 	idCol := slices.Index(columns, "user_id")
 	row := reporting.ImportRow{Line: line, UserID: strings.TrimSpace(fields[idCol])}
 	if checkID("user_id", row.UserID) != nil {
@@ -150,7 +154,7 @@ func importRow(columns []string, line int, fields []string) reporting.ImportRow 
 	}
 	// The attributes are an object of strings by construction; validate
 	// checks the rest as PUT /v1/users does.
-	if req.validate() != nil {
+	if req.validate(region) != nil {
 		row.Outcome = reporting.EntryInvalid
 		return row
 	}

@@ -27,6 +27,7 @@ const (
 	maxEnrollBatchBody = 1 << 20   // up to 1,000 user ids
 	maxEventBody       = 256 << 10 // an event with up to 64 KiB of properties, escaped
 	maxEventBatchBody  = 8 << 20   // up to 1,000 events
+	maxChannelBody     = 64 << 10  // a provider's settings, an FCM key of a few KiB among them
 	// maxFrequencyCapsBody holds the most caps a workspace may have
 	// (reporting.MaxCaps, which with the other bounds of a cap lives
 	// beside the store that relies on them).
@@ -41,6 +42,7 @@ const (
 	maxMatchLength       = 100 // a journey's match property, a property name of its entry event
 	maxJourneyNameLength = 200
 	maxEmailLength       = 254 // RFC 5321's limit on a forward path
+	maxPhoneLength       = 64  // as typed, spaces and punctuation too
 	maxPushTokenLength   = 4096
 	maxTimezoneLength    = 64
 	maxLocaleLength      = 35   // the longest BCP 47 tags in use
@@ -49,14 +51,17 @@ const (
 	// maxTemplateField bounds each of a template's title, subject, body
 	// and html, in bytes.
 	maxTemplateField = 64 << 10
+	// maxSettingLength bounds each text setting of a channel provider.
+	maxSettingLength = 2048
 )
 
 // Free-form JSON values, in bytes as sent, and how deeply any JSON may
 // nest (Postgres refuses jsonb nested a few thousand levels deep).
 const (
-	maxPropertiesSize = 64 << 10 // an event's properties: they travel in the signal to every run
-	maxAttributesSize = 64 << 10 // a user's attributes
-	maxDepth          = 32
+	maxPropertiesSize  = 64 << 10 // an event's properties: they travel in the signal to every run
+	maxAttributesSize  = 64 << 10 // a user's attributes
+	maxCredentialsSize = 16 << 10 // an FCM service-account key, about 2.3 KiB
+	maxDepth           = 32
 )
 
 // Lists.

@@ -18,6 +18,7 @@ import (
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
 
+	"journeys/channels"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
@@ -230,6 +231,9 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"JourneyPatch":          journeyPatch{},
 		"SendWindow":            reporting.SendWindow{},
 		"JourneyType":           journeyType{},
+		"ChannelRequest":        channelRequest{},
+		"ChannelSettings":       channels.Settings{},
+		"ChannelProvider":       channelBody{},
 		"WorkspaceRequest":      workspaceRequest{},
 		"Workspace":             reporting.Workspace{},
 		"KeyRequest":            keyRequest{},

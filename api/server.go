@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"journeys/activities"
+	"journeys/channels"
 	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/workflows"
@@ -57,6 +58,10 @@ type Server struct {
 	// may take to arrive and be answered.
 	bulkTimeout time.Duration
 	metrics     *metrics.Metrics
+	// sealer keeps workspaces' provider secrets; envProviders names the
+	// deployment's provider of each channel.
+	sealer       *channels.Sealer
+	envProviders map[channels.Channel]string
 }
 
 // Config is what the API needs.
@@ -89,6 +94,12 @@ type Config struct {
 	BulkTimeout time.Duration
 	// Metrics counts requests, enrollments and events; nil counts nothing.
 	Metrics *metrics.Metrics
+	// Sealer seals the secrets of workspaces' own channel providers
+	// (JOURNEYS_SECRET_KEY); nil refuses to store any.
+	Sealer *channels.Sealer
+	// EnvProviders names the provider the environment configures for each
+	// channel, which workspaces without their own use; absent is the console.
+	EnvProviders map[channels.Channel]string
 }
 
 // New returns the API as an http.Handler.
@@ -107,6 +118,7 @@ func New(cfg Config) http.Handler {
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.bulkTimeout = cfg.BulkTimeout
 	s.metrics = cfg.Metrics
+	s.sealer, s.envProviders = cfg.Sealer, cfg.EnvProviders
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Failures are counted against the peer's address: headers such as
@@ -183,6 +195,21 @@ func (s *Server) routes(e *echo.Echo) {
 
 	v1.POST("/events", s.postEvent)
 	v1.POST("/events/batch", s.postEvents, s.bulk)
+
+	v1.GET("/channels", s.listChannels)
+	v1.GET("/channels/:channel", s.getChannel)
+	v1.PUT("/channels/:channel", s.putChannel)
+	v1.DELETE("/channels/:channel", s.deleteChannel)
+}
+
+// phoneRegion returns the phone region of the request's workspace, where
+// its local phone numbers are read.
+func (s *Server) phoneRegion(ctx context.Context) (string, error) {
+	r, err := s.store.PhoneRegion(ctx)
+	if err != nil {
+		return "", fmt.Errorf("phone region: %w", err)
+	}
+	return r, nil
 }
 
 // measure counts every request by its route and status, with how long

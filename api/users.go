@@ -30,11 +30,10 @@ type userRequest struct {
 	Unsubscribed []channels.Channel `json:"unsubscribed"`
 }
 
-var e164 = regexp.MustCompile(`^\+[1-9][0-9]{6,14}$`)
-
-// validate checks the profile against the limits of limits.go and puts
-// the locale in its usual case.
-func (r *userRequest) validate() error {
+// validate checks the profile against the limits of limits.go, puts the
+// locale in its usual case and the phone in E.164, reading a local number
+// as one of region (see channels.NormalizePhone).
+func (r *userRequest) validate(region string) error {
 	if r.Email != "" {
 		if err := checkLength("email", r.Email, maxEmailLength); err != nil {
 			return err
@@ -43,8 +42,15 @@ func (r *userRequest) validate() error {
 			return Errorf(CodeInvalid, "email %q is not an email address", r.Email)
 		}
 	}
-	if r.Phone != "" && !e164.MatchString(r.Phone) {
-		return Errorf(CodeInvalid, "phone %q must be in E.164 form, such as +989121234567", clip(r.Phone))
+	if r.Phone != "" {
+		if err := checkLength("phone", r.Phone, maxPhoneLength); err != nil {
+			return err
+		}
+		phone, err := channels.NormalizePhone(r.Phone, region)
+		if err != nil {
+			return Errorf(CodeInvalid, "phone %q %v", clip(r.Phone), err)
+		}
+		r.Phone = phone
 	}
 	if err := checkLength("push_token", r.PushToken, maxPushTokenLength); err != nil {
 		return err
@@ -100,7 +106,7 @@ type userBody struct {
 }
 
 // validate checks the fields sent as userRequest.validate does.
-func (r *userBody) validate() error {
+func (r *userBody) validate(region string) error {
 	p := userRequest{Attributes: r.Attributes}
 	for _, f := range []struct {
 		from *string
@@ -113,11 +119,14 @@ func (r *userBody) validate() error {
 	if r.Unsubscribed != nil {
 		p.Unsubscribed = *r.Unsubscribed
 	}
-	if err := p.validate(); err != nil {
+	if err := p.validate(region); err != nil {
 		return err
 	}
 	if r.Locale != nil {
 		r.Locale = &p.Locale
+	}
+	if r.Phone != nil {
+		r.Phone = &p.Phone
 	}
 	return nil
 }
@@ -188,7 +197,11 @@ func (s *Server) saveUser(c echo.Context, replace bool) error {
 	if err := bind(c, &req, maxUserBody); err != nil {
 		return err
 	}
-	if err := req.validate(); err != nil {
+	region, err := s.phoneRegion(c.Request().Context())
+	if err != nil {
+		return err
+	}
+	if err := req.validate(region); err != nil {
 		return err
 	}
 	p, err := req.patch(replace)

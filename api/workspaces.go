@@ -10,6 +10,7 @@ import (
 
 	"github.com/labstack/echo/v4"
 
+	"journeys/channels"
 	"journeys/reporting"
 )
 
@@ -77,8 +78,8 @@ func (s *Server) createWorkspace(c echo.Context) error {
 	if _, err := time.LoadLocation(req.Timezone); err != nil {
 		return Errorf(CodeInvalid, "timezone %q is not an IANA time zone such as Asia/Tehran", clip(req.Timezone))
 	}
-	if req.PhoneRegion != "" && !phoneRegionPattern.MatchString(req.PhoneRegion) {
-		return Errorf(CodeInvalid, "phone_region %q is not a two-letter region such as IR", clip(req.PhoneRegion))
+	if req.PhoneRegion != "" && (!phoneRegionPattern.MatchString(req.PhoneRegion) || !channels.KnownRegion(req.PhoneRegion)) {
+		return Errorf(CodeInvalid, "phone_region %q is not a two-letter region phone numbers are read in, such as IR", clip(req.PhoneRegion))
 	}
 	key, hash := newAPIKey()
 	w, err := s.store.CreateWorkspace(c.Request().Context(),

@@ -3,6 +3,7 @@ package channels
 import (
 	"context"
 	"fmt"
+	"sync"
 
 	"golang.org/x/time/rate"
 )
@@ -24,11 +25,40 @@ type Limited struct {
 // average, with bursts of up to burst calls; perSecond <= 0 means no limit,
 // and burst is at least 1.
 func Limit(s Sender, perSecond float64, burst int) *Limited {
-	r := rate.Limit(perSecond)
+	return &Limited{next: s, limiter: rate.NewLimiter(limit(perSecond), max(burst, 1))}
+}
+
+func limit(perSecond float64) rate.Limit {
 	if perSecond <= 0 {
-		r = rate.Inf
+		return rate.Inf
 	}
-	return &Limited{next: s, limiter: rate.NewLimiter(r, max(burst, 1))}
+	return rate.Limit(perSecond)
+}
+
+// Limits holds one token bucket per key, such as a workspace and its
+// provider, so that the senders built for a key over time (its settings
+// changed) share one bucket instead of each starting full.
+type Limits struct {
+	mu       sync.Mutex
+	limiters map[string]*rate.Limiter
+}
+
+// Limit wraps s in the bucket of key, set to perSecond with bursts of as
+// many (at least 1); perSecond <= 0 means no limit.
+func (l *Limits) Limit(key string, s Sender, perSecond float64) *Limited {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.limiters == nil {
+		l.limiters = map[string]*rate.Limiter{}
+	}
+	lim, ok := l.limiters[key]
+	if !ok {
+		lim = rate.NewLimiter(limit(perSecond), max(int(perSecond), 1))
+		l.limiters[key] = lim
+	}
+	lim.SetLimit(limit(perSecond))
+	lim.SetBurst(max(int(perSecond), 1))
+	return &Limited{next: s, limiter: lim}
 }
 
 // Send waits for a token, then delegates to the wrapped sender. When ctx ends

@@ -92,3 +92,26 @@ func TestLimitUnlimited(t *testing.T) {
 		t.Errorf("got %d calls through, want 100", got)
 	}
 }
+
+func TestLimitsShareABucketPerKey(t *testing.T) {
+	var l Limits
+	c := &counter{}
+	// Two senders of one key, as when a workspace's provider is rebuilt:
+	// the second starts with what the first left in the bucket.
+	first := l.Limit("shop/kavenegar", c, 0.5) // one at once, then one every 2s
+	if _, err := first.Send(context.Background(), Message{}); err != nil {
+		t.Fatal(err)
+	}
+	second := l.Limit("shop/kavenegar", c, 0.5)
+	ctx, cancel := context.WithTimeout(context.Background(), 100*time.Millisecond)
+	defer cancel()
+	_, err := second.Send(ctx, Message{})
+	checkOutcome(t, err, retried, 0)
+	// Another workspace's bucket is its own.
+	if _, err := l.Limit("rival/kavenegar", c, 0.5).Send(context.Background(), Message{}); err != nil {
+		t.Errorf("rival waited on shop's bucket: %v", err)
+	}
+	if got := c.calls.Load(); got != 2 {
+		t.Errorf("got %d calls through, want 2", got)
+	}
+}

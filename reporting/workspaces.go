@@ -74,6 +74,20 @@ func (s *Store) WorkspaceByID(ctx context.Context, id string) (Workspace, error)
 	return w, nil
 }
 
+// PhoneRegion returns the phone region of ctx's workspace: the country
+// its local phone numbers are read in, "" for none.
+func (s *Store) PhoneRegion(ctx context.Context) (string, error) {
+	ws, err := WorkspaceOf(ctx)
+	if err != nil {
+		return "", err
+	}
+	w, err := s.WorkspaceByID(ctx, ws)
+	if err != nil {
+		return "", err
+	}
+	return w.PhoneRegion, nil
+}
+
 // Workspaces lists every workspace by id.
 func (s *Store) Workspaces(ctx context.Context) ([]Workspace, error) {
 	const q = `SELECT ` + workspaceColumns + ` FROM workspaces ORDER BY id`

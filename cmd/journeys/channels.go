@@ -1,12 +1,12 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"log/slog"
 	"maps"
-	"net/mail"
-	"net/url"
+	"os"
 	"slices"
 	"strconv"
 
@@ -29,12 +29,12 @@ type channelConfig struct {
 var channelSettings = []setting{
 	{"JOURNEYS_FCM_CREDENTIALS", "fcm-credentials", "", "push: path of the FCM service-account JSON key", func(c *config) *string { return &c.Channels.FCMCredentials }, "dev serve"},
 	{"JOURNEYS_FCM_BASE_URL", "fcm-base-url", "", "push: the FCM API root (default https://fcm.googleapis.com)", func(c *config) *string { return &c.Channels.FCMBaseURL }, "dev serve"},
-	{"JOURNEYS_FCM_RATE", "fcm-rate", "", fmt.Sprintf("push: messages a second (default %d)", defaultFCMRate), func(c *config) *string { return &c.Channels.FCMRate }, "dev serve"},
+	{"JOURNEYS_FCM_RATE", "fcm-rate", "", fmt.Sprintf("push: messages a second (default %g)", channels.DefaultRates["fcm"]), func(c *config) *string { return &c.Channels.FCMRate }, "dev serve"},
 	{"JOURNEYS_SMTP_URL", "smtp-url", "", "email: the SMTP server, smtp://user:pass@host:587", func(c *config) *string { return &c.Channels.SMTPURL }, "dev serve"},
 	{"JOURNEYS_SMTP_FROM", "smtp-from", "", "email: the sender, such as \"Shop <noreply@shop.example>\"", func(c *config) *string { return &c.Channels.SMTPFrom }, "dev serve"},
-	{"JOURNEYS_SMTP_RATE", "smtp-rate", "", fmt.Sprintf("email: messages a second (default %d)", defaultSMTPRate), func(c *config) *string { return &c.Channels.SMTPRate }, "dev serve"},
+	{"JOURNEYS_SMTP_RATE", "smtp-rate", "", fmt.Sprintf("email: messages a second (default %g)", channels.DefaultRates["smtp"]), func(c *config) *string { return &c.Channels.SMTPRate }, "dev serve"},
 	{"JOURNEYS_SMS_PROVIDER", "sms-provider", "", "sms: kavenegar or twilio", func(c *config) *string { return &c.Channels.SMSProvider }, "dev serve"},
-	{"JOURNEYS_SMS_RATE", "sms-rate", "", fmt.Sprintf("sms: messages a second (default %d)", defaultSMSRate), func(c *config) *string { return &c.Channels.SMSRate }, "dev serve"},
+	{"JOURNEYS_SMS_RATE", "sms-rate", "", fmt.Sprintf("sms: messages a second (default %g)", channels.DefaultRates["kavenegar"]), func(c *config) *string { return &c.Channels.SMSRate }, "dev serve"},
 	{"JOURNEYS_KAVENEGAR_API_KEY", "kavenegar-api-key", "", "sms: the Kavenegar API key", func(c *config) *string { return &c.Channels.KavenegarAPIKey }, "dev serve"},
 	{"JOURNEYS_KAVENEGAR_SENDER", "kavenegar-sender", "", "sms: the Kavenegar sending line (default: the account's)", func(c *config) *string { return &c.Channels.KavenegarSender }, "dev serve"},
 	{"JOURNEYS_KAVENEGAR_BASE_URL", "kavenegar-base-url", "", "sms: the Kavenegar API root (default https://api.kavenegar.com)", func(c *config) *string { return &c.Channels.KavenegarBaseURL }, "dev serve"},
@@ -44,147 +44,134 @@ var channelSettings = []setting{
 	{"JOURNEYS_TWILIO_BASE_URL", "twilio-base-url", "", "sms: the Twilio API root (default https://api.twilio.com)", func(c *config) *string { return &c.Channels.TwilioBaseURL }, "dev serve"},
 	{"JOURNEYS_WEBHOOK_URL", "webhook-url", "", "webhook: the URL every webhook message is POSTed to", func(c *config) *string { return &c.Channels.WebhookURL }, "dev serve"},
 	{"JOURNEYS_WEBHOOK_SECRET", "webhook-secret", "", "webhook: the key of the X-Journeys-Signature HMAC", func(c *config) *string { return &c.Channels.WebhookSecret }, "dev serve"},
-	{"JOURNEYS_WEBHOOK_RATE", "webhook-rate", "", fmt.Sprintf("webhook: messages a second (default %d)", defaultWebhookRate), func(c *config) *string { return &c.Channels.WebhookRate }, "dev serve"},
+	{"JOURNEYS_WEBHOOK_RATE", "webhook-rate", "", fmt.Sprintf("webhook: messages a second (default %g)", channels.DefaultRates["webhook"]), func(c *config) *string { return &c.Channels.WebhookRate }, "dev serve"},
 }
 
-// provider is a channel's configured sender and the rate it is held to.
-type provider struct {
-	name    string
-	sender  channels.Sender
-	perSec  float64
-	rateVar string
+// envVars names, for each provider, the variable of each of its settings
+// (see channels.Settings), so that an error names what to fix.
+var envVars = map[string]map[string]string{
+	"fcm":       {"credentials": "JOURNEYS_FCM_CREDENTIALS", "base_url": "JOURNEYS_FCM_BASE_URL", "rate": "JOURNEYS_FCM_RATE"},
+	"smtp":      {"url": "JOURNEYS_SMTP_URL", "password": "JOURNEYS_SMTP_URL", "from": "JOURNEYS_SMTP_FROM", "rate": "JOURNEYS_SMTP_RATE"},
+	"kavenegar": {"api_key": "JOURNEYS_KAVENEGAR_API_KEY", "sender": "JOURNEYS_KAVENEGAR_SENDER", "base_url": "JOURNEYS_KAVENEGAR_BASE_URL", "rate": "JOURNEYS_SMS_RATE"},
+	"twilio":    {"account_sid": "JOURNEYS_TWILIO_ACCOUNT_SID", "auth_token": "JOURNEYS_TWILIO_AUTH_TOKEN", "from": "JOURNEYS_TWILIO_FROM", "base_url": "JOURNEYS_TWILIO_BASE_URL", "rate": "JOURNEYS_SMS_RATE"},
+	"webhook":   {"url": "JOURNEYS_WEBHOOK_URL", "secret": "JOURNEYS_WEBHOOK_SECRET", "rate": "JOURNEYS_WEBHOOK_RATE"},
 }
 
-// Default rates, in messages a second, each provider is held to; a burst of
-// due timers waits for the token bucket instead of tripping the provider's
-// quota. FCM allows 600,000 messages a minute per project; SMTP relays
-// commonly throttle around 10 to 15 a second; Kavenegar and Twilio answer
-// bursts with 451 or 429 (and Twilio queues beyond the sending number's own
-// rate); a webhook receiver is the team's own service.
-const (
-	defaultFCMRate     = 500
-	defaultSMTPRate    = 10
-	defaultSMSRate     = 10
-	defaultWebhookRate = 50
-)
+// providerVars name the variable that picks or turns on each channel's
+// provider.
+var providerVars = map[channels.Channel]string{
+	channels.Push:    "JOURNEYS_FCM_CREDENTIALS",
+	channels.Email:   "JOURNEYS_SMTP_URL",
+	channels.SMS:     "JOURNEYS_SMS_PROVIDER",
+	channels.Webhook: "JOURNEYS_WEBHOOK_URL",
+}
+
+// hints say what turns each channel's provider on.
+var hints = map[channels.Channel]string{
+	channels.Push:    "JOURNEYS_FCM_CREDENTIALS",
+	channels.Email:   "JOURNEYS_SMTP_URL and JOURNEYS_SMTP_FROM",
+	channels.SMS:     "JOURNEYS_SMS_PROVIDER",
+	channels.Webhook: "JOURNEYS_WEBHOOK_URL and JOURNEYS_WEBHOOK_SECRET",
+}
+
+// envProviders builds the deployment's provider of every channel that has
+// one, with the rules workspaces' own providers are held to
+// (channels.Build). An error names the variable to fix.
+func envProviders(cfg channelConfig) (map[channels.Channel]channels.Provider, error) {
+	out := map[channels.Channel]channels.Provider{}
+	for _, c := range channels.All {
+		s, err := envSetup(c, cfg)
+		if err != nil || s == nil {
+			if err != nil {
+				return nil, err
+			}
+			continue
+		}
+		p, err := channels.Build(c, *s)
+		var se *channels.SettingError
+		if errors.As(err, &se) {
+			name := envVars[s.Provider][se.Setting]
+			if se.Setting == "provider" {
+				name = providerVars[c]
+			}
+			return nil, fmt.Errorf("%s: %s", name, se.Reason)
+		}
+		if err != nil {
+			return nil, err
+		}
+		out[c] = p
+	}
+	return out, nil
+}
 
 // newSenders builds the sender of every channel from cfg: its provider,
 // held to a rate, or the console for a channel with no provider. It logs
 // which channel uses what. An error names the variable to fix.
 func newSenders(cfg channelConfig, log *slog.Logger) (map[channels.Channel]activities.Sender, error) {
-	build := map[channels.Channel]func(channelConfig) (*provider, error){
-		channels.Push:    pushProvider,
-		channels.Email:   emailProvider,
-		channels.SMS:     smsProvider,
-		channels.Webhook: webhookProvider,
-	}
-	hints := map[channels.Channel]string{
-		channels.Push:    "JOURNEYS_FCM_CREDENTIALS",
-		channels.Email:   "JOURNEYS_SMTP_URL and JOURNEYS_SMTP_FROM",
-		channels.SMS:     "JOURNEYS_SMS_PROVIDER",
-		channels.Webhook: "JOURNEYS_WEBHOOK_URL and JOURNEYS_WEBHOOK_SECRET",
+	providers, err := envProviders(cfg)
+	if err != nil {
+		return nil, err
 	}
 	out := map[channels.Channel]activities.Sender{}
 	for _, c := range channels.All {
-		p, err := build[c](cfg)
-		if err != nil {
-			return nil, err
-		}
-		if p == nil {
+		p, ok := providers[c]
+		if !ok {
 			out[c] = &channels.Console{Log: log.With("sender", "console")}
 			log.Warn("channel has no provider: its messages are only logged", "channel", c, "sender", "console", "configure", hints[c])
 			continue
 		}
-		out[c] = channels.Limit(p.sender, p.perSec, max(int(p.perSec), 1))
-		log.Info("channel ready", "channel", c, "sender", p.name, "rate_per_second", p.perSec)
+		out[c] = channels.Limit(p.Sender, p.PerSecond, max(int(p.PerSecond), 1))
+		log.Info("channel ready", "channel", c, "sender", p.Name, "rate_per_second", p.PerSecond)
 	}
 	return out, nil
 }
 
-func pushProvider(c channelConfig) (*provider, error) {
-	if c.FCMCredentials == "" {
-		return nil, unusedWithout("JOURNEYS_FCM_CREDENTIALS", map[string]string{"JOURNEYS_FCM_BASE_URL": c.FCMBaseURL, "JOURNEYS_FCM_RATE": c.FCMRate})
-	}
-	if err := checkBaseURL("JOURNEYS_FCM_BASE_URL", c.FCMBaseURL); err != nil {
-		return nil, err
-	}
-	f, err := channels.NewFCM(channels.FCMConfig{CredentialsFile: c.FCMCredentials, BaseURL: c.FCMBaseURL})
-	if err != nil {
-		return nil, fmt.Errorf("JOURNEYS_FCM_CREDENTIALS: %w", err)
-	}
-	return withRate(&provider{name: "fcm", sender: f, rateVar: "JOURNEYS_FCM_RATE"}, c.FCMRate, defaultFCMRate)
-}
-
-func emailProvider(c channelConfig) (*provider, error) {
-	if c.SMTPURL == "" {
-		return nil, unusedWithout("JOURNEYS_SMTP_URL", map[string]string{"JOURNEYS_SMTP_FROM": c.SMTPFrom, "JOURNEYS_SMTP_RATE": c.SMTPRate})
-	}
-	if c.SMTPFrom == "" {
-		return nil, errors.New("JOURNEYS_SMTP_FROM: required with JOURNEYS_SMTP_URL, such as \"Shop <noreply@shop.example>\"")
-	}
-	if _, err := mail.ParseAddress(c.SMTPFrom); err != nil {
-		return nil, fmt.Errorf("JOURNEYS_SMTP_FROM: %w", err)
-	}
-	s, err := channels.NewSMTP(channels.SMTPConfig{URL: c.SMTPURL, From: c.SMTPFrom})
-	if err != nil {
-		return nil, fmt.Errorf("JOURNEYS_SMTP_URL: %w", err)
-	}
-	return withRate(&provider{name: "smtp", sender: s, rateVar: "JOURNEYS_SMTP_RATE"}, c.SMTPRate, defaultSMTPRate)
-}
-
-func smsProvider(c channelConfig) (*provider, error) {
-	kavenegar := map[string]string{"JOURNEYS_KAVENEGAR_API_KEY": c.KavenegarAPIKey, "JOURNEYS_KAVENEGAR_SENDER": c.KavenegarSender, "JOURNEYS_KAVENEGAR_BASE_URL": c.KavenegarBaseURL}
-	twilio := map[string]string{"JOURNEYS_TWILIO_ACCOUNT_SID": c.TwilioAccountSID, "JOURNEYS_TWILIO_AUTH_TOKEN": c.TwilioAuthToken, "JOURNEYS_TWILIO_FROM": c.TwilioFrom, "JOURNEYS_TWILIO_BASE_URL": c.TwilioBaseURL}
-	p := &provider{name: c.SMSProvider, rateVar: "JOURNEYS_SMS_RATE"}
-	switch c.SMSProvider {
-	case "":
-		return nil, unusedWithout("JOURNEYS_SMS_PROVIDER", kavenegar, twilio, map[string]string{"JOURNEYS_SMS_RATE": c.SMSRate})
-	case "kavenegar":
-		if err := required(kavenegar, "JOURNEYS_KAVENEGAR_API_KEY"); err != nil {
-			return nil, err
+// envSetup reads channel c's provider settings from cfg: nil when the
+// variable that turns the provider on is not set.
+func envSetup(c channels.Channel, cfg channelConfig) (*channels.Setup, error) {
+	var s channels.Setup
+	var r string
+	switch c {
+	case channels.Push:
+		if cfg.FCMCredentials == "" {
+			return nil, unusedWithout("JOURNEYS_FCM_CREDENTIALS", map[string]string{"JOURNEYS_FCM_BASE_URL": cfg.FCMBaseURL, "JOURNEYS_FCM_RATE": cfg.FCMRate})
 		}
-		if err := checkBaseURL("JOURNEYS_KAVENEGAR_BASE_URL", c.KavenegarBaseURL); err != nil {
-			return nil, err
-		}
-		k, err := channels.NewKavenegar(channels.KavenegarConfig{APIKey: c.KavenegarAPIKey, Sender: c.KavenegarSender, BaseURL: c.KavenegarBaseURL})
+		key, err := os.ReadFile(cfg.FCMCredentials)
 		if err != nil {
-			return nil, fmt.Errorf("JOURNEYS_KAVENEGAR_API_KEY: %w", err)
+			return nil, fmt.Errorf("JOURNEYS_FCM_CREDENTIALS: %w", err)
 		}
-		p.sender = k
-	case "twilio":
-		if err := required(twilio, "JOURNEYS_TWILIO_ACCOUNT_SID", "JOURNEYS_TWILIO_AUTH_TOKEN", "JOURNEYS_TWILIO_FROM"); err != nil {
-			return nil, err
+		s, r = channels.Setup{Provider: "fcm", Settings: channels.Settings{Credentials: key, BaseURL: cfg.FCMBaseURL}}, cfg.FCMRate
+	case channels.Email:
+		if cfg.SMTPURL == "" {
+			return nil, unusedWithout("JOURNEYS_SMTP_URL", map[string]string{"JOURNEYS_SMTP_FROM": cfg.SMTPFrom, "JOURNEYS_SMTP_RATE": cfg.SMTPRate})
 		}
-		if err := checkBaseURL("JOURNEYS_TWILIO_BASE_URL", c.TwilioBaseURL); err != nil {
-			return nil, err
+		s, r = channels.Setup{Provider: "smtp", Settings: channels.Settings{URL: cfg.SMTPURL, From: cfg.SMTPFrom}}, cfg.SMTPRate
+	case channels.SMS:
+		kavenegar := map[string]string{"JOURNEYS_KAVENEGAR_API_KEY": cfg.KavenegarAPIKey, "JOURNEYS_KAVENEGAR_SENDER": cfg.KavenegarSender, "JOURNEYS_KAVENEGAR_BASE_URL": cfg.KavenegarBaseURL}
+		twilio := map[string]string{"JOURNEYS_TWILIO_ACCOUNT_SID": cfg.TwilioAccountSID, "JOURNEYS_TWILIO_AUTH_TOKEN": cfg.TwilioAuthToken, "JOURNEYS_TWILIO_FROM": cfg.TwilioFrom, "JOURNEYS_TWILIO_BASE_URL": cfg.TwilioBaseURL}
+		s, r = channels.Setup{Provider: cfg.SMSProvider}, cfg.SMSRate
+		switch cfg.SMSProvider {
+		case "":
+			return nil, unusedWithout("JOURNEYS_SMS_PROVIDER", kavenegar, twilio, map[string]string{"JOURNEYS_SMS_RATE": cfg.SMSRate})
+		case "kavenegar":
+			s.Settings = channels.Settings{APIKey: cfg.KavenegarAPIKey, Sender: cfg.KavenegarSender, BaseURL: cfg.KavenegarBaseURL}
+		case "twilio":
+			s.Settings = channels.Settings{AccountSID: cfg.TwilioAccountSID, AuthToken: cfg.TwilioAuthToken, From: cfg.TwilioFrom, BaseURL: cfg.TwilioBaseURL}
 		}
-		t, err := channels.NewTwilio(channels.TwilioConfig{AccountSID: c.TwilioAccountSID, AuthToken: c.TwilioAuthToken, From: c.TwilioFrom, BaseURL: c.TwilioBaseURL})
+	case channels.Webhook:
+		if cfg.WebhookURL == "" && cfg.WebhookSecret == "" {
+			return nil, unusedWithout("JOURNEYS_WEBHOOK_URL", map[string]string{"JOURNEYS_WEBHOOK_RATE": cfg.WebhookRate})
+		}
+		s, r = channels.Setup{Provider: "webhook", Settings: channels.Settings{URL: cfg.WebhookURL, Secret: cfg.WebhookSecret}}, cfg.WebhookRate
+	}
+	if r != "" {
+		perSec, err := strconv.ParseFloat(r, 64)
 		if err != nil {
-			return nil, fmt.Errorf("JOURNEYS_TWILIO_ACCOUNT_SID: %w", err)
+			return nil, fmt.Errorf("%s: %q is not a number of messages a second (0 for no limit)", cmp.Or(envVars[s.Provider]["rate"], "JOURNEYS_SMS_RATE"), r)
 		}
-		p.sender = t
-	default:
-		return nil, fmt.Errorf("JOURNEYS_SMS_PROVIDER: %q is not kavenegar or twilio", c.SMSProvider)
+		s.Settings.Rate = &perSec
 	}
-	return withRate(p, c.SMSRate, defaultSMSRate)
-}
-
-func webhookProvider(c channelConfig) (*provider, error) {
-	vars := map[string]string{"JOURNEYS_WEBHOOK_URL": c.WebhookURL, "JOURNEYS_WEBHOOK_SECRET": c.WebhookSecret}
-	if c.WebhookURL == "" && c.WebhookSecret == "" {
-		return nil, unusedWithout("JOURNEYS_WEBHOOK_URL", map[string]string{"JOURNEYS_WEBHOOK_RATE": c.WebhookRate})
-	}
-	if err := required(vars, "JOURNEYS_WEBHOOK_URL", "JOURNEYS_WEBHOOK_SECRET"); err != nil {
-		return nil, err
-	}
-	if err := checkBaseURL("JOURNEYS_WEBHOOK_URL", c.WebhookURL); err != nil {
-		return nil, err
-	}
-	h, err := channels.NewHook(channels.HookConfig{URL: c.WebhookURL, Secret: c.WebhookSecret})
-	if err != nil {
-		return nil, fmt.Errorf("JOURNEYS_WEBHOOK_SECRET: %w", err)
-	}
-	return withRate(&provider{name: "webhook", sender: h, rateVar: "JOURNEYS_WEBHOOK_RATE"}, c.WebhookRate, defaultWebhookRate)
+	return &s, nil
 }
 
 // unusedWithout is the error for settings given while the variable that
@@ -200,38 +187,31 @@ func unusedWithout(main string, groups ...map[string]string) error {
 	return nil
 }
 
-// required names the first of names that vars leaves empty.
-func required(vars map[string]string, names ...string) error {
-	for _, n := range names {
-		if vars[n] == "" {
-			return fmt.Errorf("%s: required for this provider", n)
+// envProviderNames names the deployment's provider of each channel that has
+// one, for workspaces to see which they use.
+func envProviderNames(cfg channelConfig) map[channels.Channel]string {
+	out := map[channels.Channel]string{}
+	for _, c := range channels.All {
+		if s, err := envSetup(c, cfg); err == nil && s != nil {
+			out[c] = s.Provider
 		}
 	}
-	return nil
+	return out
 }
 
-// checkBaseURL checks a provider URL variable, which may be empty.
-func checkBaseURL(name, v string) error {
-	if v == "" {
-		return nil
+// newSealer returns the sealer of workspaces' provider secrets, nil when no
+// key is set.
+func newSealer(key string) (*channels.Sealer, error) {
+	if key == "" {
+		return nil, nil
 	}
-	u, err := url.Parse(v)
-	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return fmt.Errorf("%s: want an absolute http or https URL", name)
+	b, err := channels.ParseKey(key)
+	if err != nil {
+		return nil, fmt.Errorf("JOURNEYS_SECRET_KEY: %w", err)
 	}
-	return nil
-}
-
-// withRate sets p's rate from the variable's value, or def when it is empty.
-func withRate(p *provider, v string, def float64) (*provider, error) {
-	p.perSec = def
-	if v == "" {
-		return p, nil
+	s, err := channels.NewSealer(b)
+	if err != nil {
+		return nil, fmt.Errorf("JOURNEYS_SECRET_KEY: %w", err)
 	}
-	r, err := strconv.ParseFloat(v, 64)
-	if err != nil || r < 0 {
-		return nil, fmt.Errorf("%s: %q is not a number of messages a second (0 for no limit)", p.rateVar, v)
-	}
-	p.perSec = r
-	return p, nil
+	return s, nil
 }

@@ -14,6 +14,7 @@ import (
 
 	"go.temporal.io/sdk/client"
 
+	"journeys/channels"
 	"journeys/metrics"
 )
 
@@ -34,6 +35,7 @@ type config struct {
 	AdminKey      string
 	Role          string
 	OfferSecret   string
+	SecretKey     string
 	PublicURL     string
 	HTTP          httpTimeouts
 	Channels      channelConfig
@@ -91,6 +93,7 @@ var settings = append([]setting{
 	{"JOURNEYS_PUBLIC_URL", "public-url", "", "where people reach the API from their mail, for unsubscribe links (dev: http://<JOURNEYS_HTTP_ADDR>)", func(c *config) *string { return &c.PublicURL }, "dev serve"},
 	{"JOURNEYS_METRICS_ADDR", "metrics-addr", "", "where GET /metrics listens for Prometheus, such as 0.0.0.0:9090; unset, nowhere", func(c *config) *string { return &c.MetricsAddr }, "dev serve"},
 	{"JOURNEYS_OFFER_SECRET", "offer-secret", "", "the key discount codes are derived with", func(c *config) *string { return &c.OfferSecret }, "dev serve"},
+	{"JOURNEYS_SECRET_KEY", "secret-key", "", "32 bytes, base64 or hex, that seal workspaces' provider secrets (openssl rand -base64 32)", func(c *config) *string { return &c.SecretKey }, "dev serve"},
 }, channelSettings...)
 
 // durationSetting ties an environment variable holding a duration to a
@@ -212,6 +215,11 @@ func (c config) check(command string) error {
 	}
 	if c.OfferSecret != "" && len(c.OfferSecret) < minOfferSecret {
 		return fmt.Errorf("JOURNEYS_OFFER_SECRET: %d characters is too short to keep discount codes secret; use at least %d random ones (openssl rand -hex 32)", len(c.OfferSecret), minOfferSecret)
+	}
+	if c.SecretKey != "" {
+		if _, err := channels.ParseKey(c.SecretKey); err != nil {
+			return fmt.Errorf("JOURNEYS_SECRET_KEY: %w", err)
+		}
 	}
 	if c.TemporalUIURL != "" {
 		if u, err := url.Parse(c.TemporalUIURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"journeys/channels"
 )
 
 func TestLoadConfig(t *testing.T) {
@@ -106,5 +108,16 @@ func TestDevOfferSecret(t *testing.T) {
 	}
 	if info.Mode().Perm() != 0o600 {
 		t.Errorf("%s has mode %v; want it readable by its owner only", path, info.Mode().Perm())
+	}
+
+	key, _, err := devSecretKey(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if b, err := channels.ParseKey(key); err != nil || len(b) != channels.KeySize || key == first {
+		t.Errorf("sealing key %q: %v; want 32 bytes of its own", key, err)
+	}
+	if again, _, _ := devSecretKey(dir); again != key {
+		t.Errorf("sealing key %q, then %q: want it kept", key, again)
 	}
 }

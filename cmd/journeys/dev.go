@@ -4,12 +4,14 @@ import (
 	"bytes"
 	"context"
 	"crypto/rand"
+	"encoding/base64"
 	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 
+	"journeys/channels"
 	"journeys/metrics"
 )
 
@@ -43,6 +45,14 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 		}
 		cfg.OfferSecret = secret
 		log.Info("JOURNEYS_OFFER_SECRET is not set; discount codes are derived with the secret generated for this data folder", "file", path)
+	}
+	if cfg.SecretKey == "" {
+		key, path, err := devSecretKey(cfg.DataDir)
+		if err != nil {
+			return err
+		}
+		cfg.SecretKey = key
+		log.Info("JOURNEYS_SECRET_KEY is not set; workspaces' provider secrets are sealed with the key generated for this data folder", "file", path)
 	}
 	senders, err := newSenders(cfg.Channels, log)
 	if err != nil {
@@ -82,21 +92,37 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 	})
 }
 
-// devOfferSecret returns the offer secret kept in the data folder,
-// generating it on first use. It lives beside the runs it keys, so that a
-// run's discount code stays the same across restarts, and it is random, so
-// that codes cannot be worked out from the source.
+// devOfferSecret returns the offer secret of the data folder.
 func devOfferSecret(dataDir string) (secret, path string, err error) {
-	path = filepath.Join(dataDir, "offer-secret")
+	return devSecret(dataDir, "offer-secret", func() string { return rand.Text() + rand.Text() })
+}
+
+// devSecretKey returns the key that seals provider secrets in the data
+// folder's database, in base64.
+func devSecretKey(dataDir string) (key, path string, err error) {
+	return devSecret(dataDir, "secret-key", func() string {
+		b := make([]byte, channels.KeySize)
+		rand.Read(b)
+		return base64.StdEncoding.EncodeToString(b)
+	})
+}
+
+// devSecret returns the secret kept in the data folder under name,
+// generating it with gen on first use. It lives beside the runs and rows it
+// keys, so that a run's discount code stays the same across restarts and
+// sealed provider secrets still open, and it is random, so that it cannot
+// be worked out from the source.
+func devSecret(dataDir, name string, gen func() string) (secret, path string, err error) {
+	path = filepath.Join(dataDir, name)
 	if b, err := os.ReadFile(path); err == nil && len(bytes.TrimSpace(b)) > 0 {
 		return string(bytes.TrimSpace(b)), path, nil
 	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
 		return "", "", fmt.Errorf("JOURNEYS_DATA_DIR: %w", err)
 	}
-	secret = rand.Text() + rand.Text()
+	secret = gen()
 	if err := os.WriteFile(path, []byte(secret+"\n"), 0o600); err != nil {
-		return "", "", fmt.Errorf("JOURNEYS_DATA_DIR: keep the offer secret: %w", err)
+		return "", "", fmt.Errorf("JOURNEYS_DATA_DIR: keep the %s: %w", name, err)
 	}
 	return secret, path, nil
 }

@@ -205,10 +205,16 @@ func (e enrollment) labels(byStep bool) []string {
 // waitFor polls the user's enrollment until done says so.
 func (s *stack) waitFor(journeyID, userID string, done func(enrollment) bool) enrollment {
 	s.t.Helper()
+	return s.waitForAs(testKey, journeyID, userID, done)
+}
+
+// waitForAs is waitFor in the workspace of key.
+func (s *stack) waitForAs(key, journeyID, userID string, done func(enrollment) bool) enrollment {
+	s.t.Helper()
 	deadline := time.Now().Add(90 * time.Second)
 	for {
 		var e enrollment
-		s.mustCall("GET", "/v1/journeys/"+journeyID+"/enrollments/"+userID, nil, 200, &e)
+		s.mustCallAs(key, "GET", "/v1/journeys/"+journeyID+"/enrollments/"+userID, nil, 200, &e)
 		if done(e) {
 			return e
 		}

@@ -36,6 +36,16 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	defer store.Close()
+	if cfg.SecretKey == "" {
+		stored, err := store.AnyChannelProviderAllWorkspaces(ctx)
+		if err != nil {
+			return err
+		}
+		if stored {
+			return errors.New("JOURNEYS_SECRET_KEY: required: workspaces keep their own channel providers, whose secrets it seals")
+		}
+		log.Warn("JOURNEYS_SECRET_KEY is not set: workspaces cannot set their own channel providers")
+	}
 	cfg.Metrics = metrics.New()
 	defer cfg.Metrics.Close()
 	cfg.Temporal.MetricsHandler = cfg.Metrics.Temporal()
@@ -62,7 +72,13 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		defer stop()
 		log.Info("metrics served", "address", "http://"+cfg.MetricsAddr+"/metrics")
 	}
+	sealer, err := newSealer(cfg.SecretKey)
+	if err != nil {
+		return err
+	}
 	if cfg.Role == "all" || cfg.Role == "worker" {
+		// Each send picks the provider of its run's workspace, over these.
+		senders = activities.NewProviders(store, sealer, senders).Senders()
 		acts := &activities.Activities{Store: store, Caps: store, Senders: measured(senders, cfg.Metrics), Log: log,
 			OfferSecret: []byte(cfg.OfferSecret), Metrics: cfg.Metrics}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
@@ -100,7 +116,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	timeouts := cfg.HTTP.orDefaults()
 	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, AdminKey: cfg.AdminKey, Log: log,
 		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
-		BulkTimeout: timeouts.Bulk, Metrics: cfg.Metrics}), timeouts)
+		BulkTimeout: timeouts.Bulk, Metrics: cfg.Metrics, Sealer: sealer, EnvProviders: envProviderNames(cfg.Channels)}), timeouts)
 	if ready != nil {
 		ready(l.Addr().String())
 	}

@@ -99,8 +99,9 @@ type isolationCase struct {
 // changes. Then an event for u1 in B reaches B's run of u1 only, and the
 // same journey and user in two workspaces are two workflows.
 func TestWorkspaceIsolation(t *testing.T) {
-	s := startStack(t, func(c *config) { c.AdminKey = testAdminKey })
+	s := startStack(t, func(c *config) { c.AdminKey, c.SecretKey = testAdminKey, testSecretKey })
 	a, b := testKey, s.createWorkspace("shop-b") // A is the default workspace
+	s.mustCallAs(a, "PUT", "/v1/channels/sms", map[string]any{"provider": "kavenegar", "settings": map[string]any{"api_key": "a-kavenegar-key", "sender": "a-line"}}, 200, nil)
 
 	// B starts without templates; it puts its own copy.
 	for _, id := range []string{"cart_offer", "cart_final_offer"} {
@@ -156,6 +157,10 @@ func TestWorkspaceIsolation(t *testing.T) {
 		"GET /v1/jobs/:job_id":                         {path: "/v1/jobs/{job}"},
 		"POST /v1/events":                              {path: "/v1/events", body: `{"event_id": "ev-a", "user_id": "{user}", "name": "purchase"}`, own: 202},
 		"POST /v1/events/batch":                        {path: "/v1/events/batch", body: `{"events": [{"event_id": "ev-a2", "user_id": "{user}", "name": "cart_emptied"}]}`, own: 200},
+		"GET /v1/channels":                             {path: "/v1/channels"},
+		"GET /v1/channels/:channel":                    {path: "/v1/channels/sms"},
+		"DELETE /v1/channels/:channel":                 {path: "/v1/channels/sms"},
+		"PUT /v1/channels/:channel":                    {path: "/v1/channels/sms", body: `{"provider": "twilio", "settings": {"account_sid": "ACb", "auth_token": "b-token", "from": "+15005550006"}}`, own: 200},
 		"PUT /v1/frequency-caps":                       {path: "/v1/frequency-caps", body: `[{"channel": "any", "max": 9, "per": "1h"}]`, own: 200},
 		"GET /v1/frequency-caps":                       {path: "/v1/frequency-caps", own: 200},
 	}
@@ -211,7 +216,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 				t.Errorf("%s for a resource that does not exist = %d, want 404 or a 200 that shows nothing", name, wantStatus)
 			}
 		}
-		for _, leak := range []string{`"ua"`, `"ja"`, `"ta"`, job.Job.ID, "ua@example.com"} {
+		for _, leak := range []string{`"ua"`, `"ja"`, `"ta"`, job.Job.ID, "ua@example.com", "a-line", "kavenegar"} {
 			if c.own == 0 && strings.Contains(got, leak) {
 				t.Errorf("%s with B's key shows A's %s: %s", name, leak, got)
 			}
