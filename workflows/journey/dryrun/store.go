@@ -1,15 +1,4 @@
-// Package kittest runs journey types in tests: the Temporal test
-// environment with time skipping, so days of waits take milliseconds, over
-// an in-memory store and an outbox that keeps the messages, with a script
-// of timed events. A journey type's tests read like its plan:
-//
-//	out := kittest.Journey{Type: "cart_abandonment", Profile: sara,
-//		Script: []kittest.At{kittest.Event(26*time.Hour, "purchase", nil)}}.Run(t)
-//	// out.Result.Status == "converted", out.Outbox.Channels() == [push]
-//
-// It also records the histories of real runs and replays them, so that a
-// change to a journey type that would break runs in flight fails a test.
-package kittest
+package dryrun
 
 import (
 	"context"
