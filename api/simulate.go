@@ -21,11 +21,15 @@ type simulateRequest struct {
 	// User, their stored profile is the one simulated.
 	UserID string       `json:"user_id"`
 	User   *userRequest `json:"user"`
-	Events []struct {
-		Name       string          `json:"name"`
-		After      string          `json:"after"`
-		Properties json.RawMessage `json:"properties"`
-	} `json:"events"`
+	Events []simulatedEvent `json:"events"`
+}
+
+// simulatedEvent is something the simulated user does, After the
+// enrollment.
+type simulatedEvent struct {
+	Name       string          `json:"name"`
+	After      string          `json:"after"`
+	Properties json.RawMessage `json:"properties"`
 }
 
 // simulatedUser is the user id of a simulation that names none.

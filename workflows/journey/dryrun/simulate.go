@@ -122,19 +122,22 @@ func Simulate(ctx context.Context, s Simulation) (Result, error) {
 		return Result{}, err
 	}
 	res := Result{Path: path(s.Journey.Type == "flow", store.Entries(), s.StartAt)}
-	res.Outcome = Ending{Status: out.Result.Status, Reason: out.Result.Reason, At: journey.Short(out.Elapsed)}
+	res.Outcome = Ending{Status: out.Result.Status, Reason: out.Result.Reason, At: offset(out.Elapsed)}
 	if out.Unfinished {
-		res.Outcome = Ending{Status: reporting.StatusActive, At: journey.Short(out.Elapsed),
+		res.Outcome = Ending{Status: reporting.StatusActive, At: offset(out.Elapsed),
 			Reason: fmt.Sprintf("still running %s after the enrollment, when the simulation stops", journey.Short(s.Horizon))}
 	}
 	return res, nil
 }
 
+// offset writes a time after the enrollment to the millisecond: "24h3m1.25s".
+func offset(d time.Duration) string { return journey.Short(d.Round(time.Millisecond)) }
+
 // path turns the run's log into its path, timed from the enrollment.
 func path(flow bool, entries []reporting.Entry, enrolled time.Time) []Step {
 	out := make([]Step, 0, len(entries))
 	for _, e := range entries {
-		s := Step{At: journey.Short(e.At.Sub(enrolled)), Action: e.Kind, Channel: e.Channel, Template: e.Template, Detail: e.Detail}
+		s := Step{At: offset(e.At.Sub(enrolled)), Action: e.Kind, Channel: e.Channel, Template: e.Template, Detail: e.Detail}
 		if flow {
 			s.Node = e.StepID
 		} else {
