@@ -19,8 +19,8 @@ import (
 type simulateRequest struct {
 	// UserID names the simulated user (sticky variants read it); without
 	// User, their stored profile is the one simulated.
-	UserID string       `json:"user_id"`
-	User   *userRequest `json:"user"`
+	UserID string           `json:"user_id"`
+	User   *userRequest     `json:"user"`
 	Events []simulatedEvent `json:"events"`
 }
 
