@@ -18,9 +18,11 @@ import (
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
 
+	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
+	"journeys/workflows/journey/dryrun"
 )
 
 // spec is the part of api/openapi.yaml the tests read; the rest stays
@@ -226,6 +228,14 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"JourneyPatch":          journeyPatch{},
 		"SendWindow":            reporting.SendWindow{},
 		"JourneyType":           journeyType{},
+		"PreviewRequest":        previewRequest{},
+		"TemplatePreview":       activities.Preview{},
+		"PreviewError":          activities.PreviewError{},
+		"SimulateRequest":       simulateRequest{},
+		"SimulatedEvent":        simulatedEvent{},
+		"Simulation":            simulationResponse{},
+		"SimulationStep":        dryrun.Step{},
+		"SimulationOutcome":     dryrun.Ending{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

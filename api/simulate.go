@@ -127,7 +127,15 @@ func (s *Server) simulate(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	return c.JSON(http.StatusOK, map[string]any{"journey_id": j.ID, "user_id": userID, "path": res.Path, "outcome": res.Outcome})
+	return c.JSON(http.StatusOK, simulationResponse{JourneyID: j.ID, UserID: userID, Path: res.Path, Outcome: res.Outcome})
+}
+
+// simulationResponse is the answer of POST /v1/journeys/{id}/simulate.
+type simulationResponse struct {
+	JourneyID string        `json:"journey_id"`
+	UserID    string        `json:"user_id"`
+	Path      []dryrun.Step `json:"path"`
+	Outcome   dryrun.Ending `json:"outcome"`
 }
 
 // simulations bounds the dry runs the API process does at once, and how
