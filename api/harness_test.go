@@ -34,8 +34,6 @@ type harness struct {
 	handler http.Handler
 	store   *reporting.Store
 	secret  []byte
-	// fingerprint is the query that sums up every table's contents.
-	fingerprint string
 }
 
 func newHarness(t testing.TB) *harness {
@@ -44,16 +42,6 @@ func newHarness(t testing.TB) *harness {
 	h := &harness{t: t, store: store, secret: []byte("unsubscribe-secret")}
 	h.handler = api.New(api.Config{Store: store, Temporal: &fakeTemporal{}, APIKey: testKey,
 		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Namespace: "default", UnsubscribeSecret: h.secret})
-	var tables []string
-	if err := store.DB().Select(&tables, `SELECT tablename FROM pg_tables
-		WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY tablename`); err != nil {
-		t.Fatal(err)
-	}
-	parts := make([]string, len(tables))
-	for i, table := range tables {
-		parts[i] = fmt.Sprintf(`SELECT '%[1]s:' || count(*) || ':' || coalesce(md5(string_agg(t::text, E'\n' ORDER BY t::text)), '') FROM %[1]s t`, table)
-	}
-	h.fingerprint = `SELECT string_agg(x, ' ') FROM (` + strings.Join(parts, " UNION ALL ") + `) f(x)`
 	return h
 }
 
@@ -114,11 +102,7 @@ func (h *harness) mustCall(method, path string, body any, want int, out any) {
 // whether a request stored anything.
 func (h *harness) snapshot() string {
 	h.t.Helper()
-	var s string
-	if err := h.store.DB().Get(&s, h.fingerprint); err != nil {
-		h.t.Fatalf("snapshot: %v", err)
-	}
-	return s
+	return dbtest.Snapshot(h.t, h.store)
 }
 
 // seed creates what requests refer to: user u1, and journey cart that
