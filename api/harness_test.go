@@ -105,6 +105,31 @@ func (h *harness) snapshot() string {
 	return dbtest.Snapshot(h.t, h.store)
 }
 
+// refusal is a request the API must refuse: the status, and text the
+// error message holds.
+type refusal struct {
+	path   string
+	body   any
+	status int
+	want   string
+}
+
+// checkRefusals posts each request and checks it is refused as it says,
+// and that the refusals stored nothing.
+func (h *harness) checkRefusals(t *testing.T, tests []refusal) {
+	t.Helper()
+	before := h.snapshot()
+	for _, tt := range tests {
+		var out apiError
+		if got := h.call("POST", tt.path, tt.body, &out); got != tt.status || !strings.Contains(out.Error.Message, tt.want) {
+			t.Errorf("%s %v = %d %q, want %d containing %q", tt.path, tt.body, got, out.Error.Message, tt.status, tt.want)
+		}
+	}
+	if after := h.snapshot(); after != before {
+		t.Errorf("refused requests changed the database:\nbefore %s\nafter  %s", before, after)
+	}
+}
+
 // seed creates what requests refer to: user u1, and journey cart that
 // add_to_cart enters, purchase converts and cart_emptied exits.
 func (h *harness) seed() {

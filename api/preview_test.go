@@ -47,25 +47,14 @@ func TestPreviewTemplate(t *testing.T) {
 		t.Errorf("preview of a body that fails for the user = %+v, want the subject and a body error on line 2", p)
 	}
 
-	tests := []struct {
-		path   string
-		body   any
-		status int
-		want   string
-	}{
+	h.checkRefusals(t, []refusal{
 		{"/v1/templates/nope/preview", map[string]any{"user_id": "u1"}, 404, `template "nope" does not exist`},
 		{"/v1/templates/hello/preview", map[string]any{"user_id": "ghost"}, 404, `user "ghost" has no profile`},
 		{"/v1/templates/hello/preview", map[string]any{"user_id": "u1", "user": map[string]any{}}, 400, "send user or user_id, not both"},
 		{"/v1/templates/hello/preview", map[string]any{}, 400, "user or user_id is required"},
 		{"/v1/templates/hello/preview", map[string]any{"user_id": "u1", "locale": "english!"}, 400, `locale "english!" is not a language tag`},
 		{"/v1/templates/hello/preview", map[string]any{"user": map[string]any{"timezone": "Mars/Base"}}, 400, "is not an IANA time zone"},
-	}
-	for _, tt := range tests {
-		var out apiError
-		if got := h.call("POST", tt.path, tt.body, &out); got != tt.status || !strings.Contains(out.Error.Message, tt.want) {
-			t.Errorf("%s %v = %d %q, want %d containing %q", tt.path, tt.body, got, out.Error.Message, tt.status, tt.want)
-		}
-	}
+	})
 	if after := h.snapshot(); after != before {
 		t.Errorf("previews changed the database:\nbefore %s\nafter  %s", before, after)
 	}

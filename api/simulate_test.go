@@ -154,17 +154,11 @@ func TestSimulateStopsAtTheHorizon(t *testing.T) {
 func TestSimulateRefusesBadInput(t *testing.T) {
 	h := newHarness(t)
 	h.seed()
-	before := h.snapshot()
 	many := make([]map[string]any, 101)
 	for i := range many {
 		many[i] = map[string]any{"name": "app_open", "after": "1h"}
 	}
-	tests := []struct {
-		path   string
-		body   any
-		status int
-		want   string
-	}{
+	h.checkRefusals(t, []refusal{
 		{"/v1/journeys/cart/simulate", map[string]any{"events": many}, 400, "events lists 101 events; the limit is 100"},
 		{"/v1/journeys/cart/simulate", map[string]any{"events": []map[string]any{{"name": "purchase", "after": "soon"}}}, 400,
 			`events[0].after "soon" must be a duration after the enrollment, such as "30h"`},
@@ -179,14 +173,24 @@ func TestSimulateRefusesBadInput(t *testing.T) {
 		{"/v1/journeys/cart/simulate", map[string]any{"user_id": "a/b"}, 400, "user_id"},
 		{"/v1/journeys/cart/simulate", map[string]any{"when": "now"}, 400, `unknown field "when"`},
 		{"/v1/journeys/nope/simulate", map[string]any{}, 404, `journey "nope" does not exist`},
-	}
-	for _, tt := range tests {
-		var out apiError
-		if got := h.call("POST", tt.path, tt.body, &out); got != tt.status || !strings.Contains(out.Error.Message, tt.want) {
-			t.Errorf("%s %v = %d %q, want %d containing %q", tt.path, tt.body, got, out.Error.Message, tt.status, tt.want)
-		}
-	}
-	if after := h.snapshot(); after != before {
-		t.Errorf("refused simulations changed the database:\nbefore %s\nafter  %s", before, after)
+	})
+}
+
+// TestSimulateEntryEvent simulates a journey entered by add_to_cart that
+// follows one cart: the entry event at 0s enrolls the user with cart c1,
+// a purchase of another cart does not convert the run, and one of c1 does.
+func TestSimulateEntryEvent(t *testing.T) {
+	h := newHarness(t)
+	h.mustCall("POST", "/v1/journeys", map[string]any{"id": "carts", "name": "Carts", "type": "cart_abandonment",
+		"goal_event": "purchase", "entry_event": "add_to_cart", "match": "cart_id"}, 201, nil)
+	var sim simulation
+	h.mustCall("POST", "/v1/journeys/carts/simulate", map[string]any{"user": sara, "events": []map[string]any{
+		{"name": "add_to_cart", "after": "0s", "properties": map[string]any{"cart_id": "c1"}},
+		{"name": "purchase", "after": "30h", "properties": map[string]any{"cart_id": "c2"}},
+		{"name": "purchase", "after": "50h", "properties": map[string]any{"cart_id": "c1"}},
+	}}, 200, &sim)
+	want := []string{"enrolled", "sent:push on push", "sent:email on email", "converted:email"}
+	if got := sim.actions(); !slices.Equal(got, want) || sim.Outcome.Status != "converted" || sim.Outcome.At != "50h" {
+		t.Errorf("path %v, outcome %+v; want %v, converted at 50h", got, sim.Outcome, want)
 	}
 }
