@@ -114,13 +114,14 @@ func (s *Server) simulate(c echo.Context) error {
 		u := req.User.user(userID)
 		sim.Profile = &u
 	case req.UserID != "":
+		// The stored profile; a user without one runs as a real run of
+		// such a user does, skipping every send.
 		u, err := s.store.User(ctx, userID)
-		if err != nil && !errors.Is(err, reporting.ErrNotFound) {
-			return err
-		}
-		if err == nil {
-			// A user without a profile runs as such a real run does.
+		switch {
+		case err == nil:
 			sim.Profile = &u
+		case !errors.Is(err, reporting.ErrNotFound):
+			return err
 		}
 	}
 	res, err := s.simulations.run(ctx, sim)

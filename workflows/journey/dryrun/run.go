@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/worker"
 	"go.temporal.io/sdk/workflow"
 
 	"journeys/activities"
@@ -22,6 +23,10 @@ import (
 	"journeys/workflows"
 	"journeys/workflows/journey"
 )
+
+// deadlockTimeout is how long a workflow task of a dry run may go without
+// yielding before the run fails as deadlocked.
+const deadlockTimeout = 10 * time.Second
 
 // At is something that happens to a run at a time after it starts.
 type At struct {
@@ -104,6 +109,10 @@ func (r Run) Execute(ctx context.Context) (out Outcome, err error) {
 	if r.Idle > 0 {
 		env.SetTestTimeout(r.Idle)
 	}
+	// A dry run shares the machine's CPUs (the API's, a test's): a
+	// workflow task may take longer than the SDK's 1s there without any
+	// deadlock in it.
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: deadlockTimeout})
 	if r.WorkflowID != "" {
 		env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: r.WorkflowID})
 	}
