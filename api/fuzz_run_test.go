@@ -20,7 +20,7 @@ var fuzzTime = flag.Duration("fuzz-each", 10*time.Second, "how long TestFuzzTarg
 
 // fuzzTargets are the fuzz targets of this package, one per resource whose
 // requests are decoded.
-var fuzzTargets = []string{"FuzzUsers", "FuzzTemplates", "FuzzJourneys", "FuzzEnrollments", "FuzzEvents"}
+var fuzzTargets = []string{"FuzzUsers", "FuzzTemplates", "FuzzJourneys", "FuzzEnrollments", "FuzzEvents", "FuzzDryRuns"}
 
 // TestFuzzTargets fuzzes each target for -fuzz-each (10 s) in a child
 // process, so that `go test ./...` explores beyond the seeds. It is
