@@ -67,8 +67,8 @@ func TestSimulateFollowsTheJourney(t *testing.T) {
 	if got := sim.at(t, 1); got < 24*time.Hour || got > 24*time.Hour+5*time.Minute {
 		t.Errorf("the push went at %s, want 24h and at most 5m of jitter", got)
 	}
-	if sim.Outcome.Status != "converted" || sim.Outcome.At != "30h" || sim.UserID != "sara" {
-		t.Errorf("outcome = %+v for %s, want converted at 30h for sara", sim.Outcome, sim.UserID)
+	if sim.Outcome.Status != "converted" || sim.Outcome.At != "30h" || sim.Outcome.Reason != "purchase (event events[0])" || sim.UserID != "sara" {
+		t.Errorf("outcome = %+v for %s, want converted by events[0] at 30h for sara", sim.Outcome, sim.UserID)
 	}
 
 	// Without the purchase the journey runs its course; u1 has only an
@@ -178,7 +178,8 @@ func TestSimulateRefusesBadInput(t *testing.T) {
 
 // TestSimulateEntryEvent simulates a journey entered by add_to_cart that
 // follows one cart: the entry event at 0s enrolls the user with cart c1,
-// a purchase of another cart does not convert the run, and one of c1 does.
+// a purchase of another cart does not convert the run, and one of c1 at
+// the same time does: two events alike are two events.
 func TestSimulateEntryEvent(t *testing.T) {
 	h := newHarness(t)
 	h.mustCall("POST", "/v1/journeys", map[string]any{"id": "carts", "name": "Carts", "type": "cart_abandonment",
@@ -186,11 +187,12 @@ func TestSimulateEntryEvent(t *testing.T) {
 	var sim simulation
 	h.mustCall("POST", "/v1/journeys/carts/simulate", map[string]any{"user": sara, "events": []map[string]any{
 		{"name": "add_to_cart", "after": "0s", "properties": map[string]any{"cart_id": "c1"}},
-		{"name": "purchase", "after": "30h", "properties": map[string]any{"cart_id": "c2"}},
+		{"name": "purchase", "after": "50h", "properties": map[string]any{"cart_id": "c2"}},
 		{"name": "purchase", "after": "50h", "properties": map[string]any{"cart_id": "c1"}},
 	}}, 200, &sim)
 	want := []string{"enrolled", "sent:push on push", "sent:email on email", "converted:email"}
-	if got := sim.actions(); !slices.Equal(got, want) || sim.Outcome.Status != "converted" || sim.Outcome.At != "50h" {
+	if got := sim.actions(); !slices.Equal(got, want) || sim.Outcome.Status != "converted" || sim.Outcome.At != "50h" ||
+		sim.Outcome.Reason != "purchase (event events[2])" {
 		t.Errorf("path %v, outcome %+v; want %v, converted at 50h", got, sim.Outcome, want)
 	}
 }

@@ -45,6 +45,17 @@ func Event(after time.Duration, name string, props map[string]any) At {
 	}}
 }
 
+// Signal delivers ev after the delay as it is, with its own id and time;
+// a zero OccurredAt is the moment it arrives.
+func Signal(after time.Duration, ev journey.Event) At {
+	return At{After: after, Do: func(env *testsuite.TestWorkflowEnvironment) {
+		if ev.OccurredAt.IsZero() {
+			ev.OccurredAt = env.Now()
+		}
+		env.SignalWorkflow(journey.EventSignalName, ev)
+	}}
+}
+
 // Run is one run of a journey's workflow in the test environment.
 type Run struct {
 	// Workflow is the workflow type to run: a journey type's, as

@@ -112,7 +112,9 @@ func Simulate(ctx context.Context, s Simulation) (Result, error) {
 			e.MatchValue = reporting.MatchValue(ev.Properties, s.Journey.Match)
 			continue
 		}
-		script = append(script, Event(ev.After, ev.Name, ev.Properties))
+		// Each its own event, even two alike at the same time, named by its
+		// place in the request.
+		script = append(script, Signal(ev.After, journey.Event{EventID: fmt.Sprintf("events[%d]", i), Name: ev.Name, Properties: ev.Properties}))
 	}
 	run := Run{Workflow: typ.Workflow, WorkflowID: e.WorkflowID, Input: workflows.RunInput(typ, s.Journey, e, trigger),
 		Store: store, Outbox: &Outbox{}, OfferSecret: offerSecret, Script: script, StartAt: s.StartAt,

@@ -76,15 +76,7 @@ var Event = dryrun.Event
 
 // Signal delivers ev after the delay as it is, for events that need their
 // own id or time (a duplicate, one that happened before the enrollment).
-// A zero OccurredAt is the moment it arrives.
-func Signal(after time.Duration, ev journey.Event) At {
-	return At{After: after, Do: func(env *testsuite.TestWorkflowEnvironment) {
-		if ev.OccurredAt.IsZero() {
-			ev.OccurredAt = env.Now()
-		}
-		env.SignalWorkflow(journey.EventSignalName, ev)
-	}}
-}
+var Signal = dryrun.Signal
 
 // Control steers the run after the delay: journey.ControlRemove with a
 // reason, or journey.ControlResume.
