@@ -26,7 +26,7 @@ type Simulation struct {
 	// English template for every id.
 	Templates func(id string, locales []string) (reporting.Template, error)
 	// StartAt is when the user enrolls: send windows and waits until a
-	// time of day are judged from it.
+	// time of day are judged from it. Zero is now.
 	StartAt time.Time
 	// Horizon is how long after the enrollment the simulation follows the
 	// run; a run still going then is reported unfinished.
@@ -89,6 +89,9 @@ func Simulate(ctx context.Context, s Simulation) (Result, error) {
 	if !ok {
 		return Result{}, fmt.Errorf("journey %s has unknown type %q", s.Journey.ID, s.Journey.Type)
 	}
+	if s.StartAt.IsZero() {
+		s.StartAt = time.Now().UTC()
+	}
 	store := NewStore()
 	if s.Profile != nil {
 		p := *s.Profile
@@ -108,7 +111,7 @@ func Simulate(ctx context.Context, s Simulation) (Result, error) {
 	var trigger *journey.Event
 	for i, ev := range s.Events {
 		if i == 0 && ev.After == 0 && ev.Name == s.Journey.EntryEvent {
-			trigger = &journey.Event{EventID: "entry", Name: ev.Name, OccurredAt: s.StartAt, Properties: ev.Properties}
+			trigger = &journey.Event{EventID: "events[0]", Name: ev.Name, OccurredAt: s.StartAt, Properties: ev.Properties}
 			e.MatchValue = reporting.MatchValue(ev.Properties, s.Journey.Match)
 			continue
 		}
