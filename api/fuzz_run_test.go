@@ -16,16 +16,17 @@ import (
 	"time"
 )
 
-var fuzzTime = flag.Duration("fuzz-each", 10*time.Second, "how long TestFuzzTargets fuzzes each target")
+var fuzzTime = flag.Duration("fuzz-each", 6*time.Second, "how long TestFuzzTargets fuzzes each target")
 
 // fuzzTargets are the fuzz targets of this package, one per resource whose
 // requests are decoded.
-var fuzzTargets = []string{"FuzzUsers", "FuzzTemplates", "FuzzJourneys", "FuzzEnrollments", "FuzzEvents", "FuzzDryRuns"}
+var fuzzTargets = []string{"FuzzUsers", "FuzzTemplates", "FuzzJourneys", "FuzzEnrollments", "FuzzEvents",
+	"FuzzImports", "FuzzQueries", "FuzzLogin", "FuzzUnsubscribe", "FuzzDryRuns"}
 
-// TestFuzzTargets fuzzes each target for -fuzz-each (10 s) in a child
+// TestFuzzTargets fuzzes each target for -fuzz-each (6 s) in a child
 // process, so that `go test ./...` explores beyond the seeds. It is
-// `go test -run '^$' -fuzz '^FuzzX$' -fuzztime 10s` for each target, with
-// the instrumented test binary built once rather than linked five times.
+// `go test -run '^$' -fuzz '^FuzzX$' -fuzztime 6s` for each target, with
+// the instrumented test binary built once rather than linked for each.
 // A failing input is written under testdata/fuzz/ by the child, where it
 // stays as a seed, and the corpus grows in Go's build cache as with go test.
 // The test fails on a failing input, or on a child that fails for any

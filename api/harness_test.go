@@ -53,15 +53,22 @@ func (h *harness) with(t testing.TB) *harness {
 	return &c
 }
 
-// do sends a request with the API key and returns the status and body.
+// do sends a JSON request with the API key and returns the status and body.
 func (h *harness) do(method, path string, body []byte) (int, []byte) {
+	h.t.Helper()
+	rec := h.send(method, path, "application/json", body)
+	return rec.Code, rec.Body.Bytes()
+}
+
+// send sends body as contentType with the API key and returns the answer.
+func (h *harness) send(method, path, contentType string, body []byte) *httptest.ResponseRecorder {
 	h.t.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
 	req.Header.Set("Authorization", "Bearer "+testKey)
-	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Content-Type", contentType)
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
-	return rec.Code, rec.Body.Bytes()
+	return rec
 }
 
 // call sends body (a string as it is, anything else as JSON) and decodes
@@ -179,9 +186,16 @@ func showsInternals(message string) bool {
 // request stored anything.
 func (h *harness) checkAnswer(t *testing.T, method, path string, body []byte) {
 	t.Helper()
+	h.checkAnswerAs(t, method, path, "application/json", body)
+}
+
+// checkAnswerAs is checkAnswer for a body sent as contentType.
+func (h *harness) checkAnswerAs(t *testing.T, method, path, contentType string, body []byte) {
+	t.Helper()
 	h = h.with(t)
 	before := h.snapshot()
-	status, resp := h.do(method, path, body)
+	rec := h.send(method, path, contentType, body)
+	status, resp := rec.Code, rec.Body.Bytes()
 	if status >= 500 {
 		t.Fatalf("%s %s %q = %d %s", method, path, clipped(body), status, resp)
 	}
