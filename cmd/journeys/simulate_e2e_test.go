@@ -78,7 +78,7 @@ func TestSimulatorMatchesRealRuns(t *testing.T) {
 			"gold":   map[string]any{"type": "condition", "expr": `user.attributes.tier == "gold" && user.attributes.winback`, "then": "offer", "else": "push1"},
 			"offer":  map[string]any{"type": "split", "arms": []map[string]any{{"name": "a", "weight": 1, "next": "push1"}, {"name": "b", "weight": 1, "next": "push1"}}},
 			"push1":  map[string]any{"type": "send", "channel": "push", "template": "cart_offer", "offer": true, "next": "opened"},
-			"opened": map[string]any{"type": "wait_for_event", "event": "app_open", "timeout": "3s", "next": "email1", "on_timeout": "sms1"},
+			"opened": map[string]any{"type": "wait_for_event", "event": "app_open", "timeout": "6s", "next": "email1", "on_timeout": "sms1"},
 			"email1": map[string]any{"type": "send", "channel": "email", "template": "cart_offer", "next": "done"},
 			"sms1":   map[string]any{"type": "send", "channel": "sms", "template": "cart_final_offer", "next": "done"},
 			"done":   map[string]any{"type": "exit", "reason": "finished"},
@@ -87,15 +87,17 @@ func TestSimulatorMatchesRealRuns(t *testing.T) {
 		return map[string]any{"email": user + "@example.com", "phone": "+989120000000", "push_token": "tok-" + user,
 			"attributes": map[string]string{"first_name": user, "tier": tier}}
 	}
+	// The events are done in this order: the opener's push goes at once,
+	// the buyer's after 3s, and each has at least 3s to do theirs.
 	scenarios := []scenario{
-		{"cart", "buyer", profile("buyer", "gold"), "purchase", "push", "4s",
-			[]string{"enrolled", "sent:push on push", "converted:push"}},
-		{"cart", "never", profile("never", "gold"), "", "", "",
-			[]string{"enrolled", "sent:push on push", "sent:email on email", "sent:sms on sms", "exited"}},
 		{"flow", "opener", profile("opener", "gold"), "app_open", "push1", "1s",
 			[]string{"enrolled", "profile_updated:tag", "variant:offer", "sent:push1 on push", "sent:email1 on email", "exited"}},
 		{"flow", "silent", profile("silent", "silver"), "", "", "",
 			[]string{"enrolled", "profile_updated:tag", "sent:push1 on push", "sent:sms1 on sms", "exited"}},
+		{"cart", "buyer", profile("buyer", "gold"), "purchase", "push", "4s",
+			[]string{"enrolled", "sent:push on push", "converted:push"}},
+		{"cart", "never", profile("never", "gold"), "", "", "",
+			[]string{"enrolled", "sent:push on push", "sent:email on email", "sent:sms on sms", "exited"}},
 	}
 
 	before := dbtest.Snapshot(t, s.store)
