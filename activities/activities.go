@@ -39,6 +39,7 @@ type Activities struct {
 	// anyone who knows the scheme can work out a user's code.
 	OfferSecret []byte
 	// Unsubscribe makes the one-click unsubscribe link of an email from the
-	// user id (see channels.UnsubscribeToken); nil sends no link.
-	Unsubscribe func(userID string, c channels.Channel) string
+	// workspace and user id (see channels.UnsubscribeToken); nil sends no
+	// link.
+	Unsubscribe func(workspace, userID string, c channels.Channel) string
 }

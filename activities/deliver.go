@@ -119,7 +119,11 @@ func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User
 	}
 	var unsubscribe string
 	if a.Unsubscribe != nil && channel == channels.Email {
-		unsubscribe = a.Unsubscribe(u.ID, channel)
+		ws, err := reporting.WorkspaceOf(ctx)
+		if err != nil {
+			return channels.Message{}, err
+		}
+		unsubscribe = a.Unsubscribe(ws, u.ID, channel)
 	}
 	return channels.Message{
 		Unsubscribe:    unsubscribe,

@@ -34,7 +34,7 @@ type Runs interface {
 
 // ReconcileStore is the part of the reporting store reconciling uses.
 type ReconcileStore interface {
-	ActiveEnrollmentsByID(ctx context.Context, ids []int64) ([]reporting.Enrollment, error)
+	ActiveEnrollmentsByIDAllWorkspaces(ctx context.Context, ids []int64) ([]reporting.Enrollment, error)
 	EndEnrollment(ctx context.Context, id int64, status string, e reporting.Entry) error
 	RemoveEnrollment(ctx context.Context, e reporting.Enrollment, reason string) error
 }

@@ -1,7 +1,6 @@
 package activities_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -21,7 +20,7 @@ import (
 // the rules templates are saved under.
 func TestSeededTemplatesPass(t *testing.T) {
 	store, _ := dbtest.New(t)
-	ts, err := store.Templates(context.Background(), "")
+	ts, err := store.Templates(dbtest.Ctx(), "")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +59,7 @@ func TestSendFailsPastRenderLimit(t *testing.T) {
 	if err := activities.CheckTemplate(cartList); err != nil {
 		t.Fatalf("CheckTemplate = %v, want it saved", err)
 	}
-	if _, err := s.store.PutTemplate(context.Background(), cartList); err != nil {
+	if _, err := s.store.PutTemplate(dbtest.Ctx(), cartList); err != nil {
 		t.Fatal(err)
 	}
 
@@ -83,7 +82,7 @@ func TestSendFailsPastRenderLimit(t *testing.T) {
 // goes on to its next touch.
 func TestRenderLimitInTimeline(t *testing.T) {
 	store, _ := dbtest.New(t)
-	if _, err := store.PutTemplate(context.Background(), cartList); err != nil {
+	if _, err := store.PutTemplate(dbtest.Ctx(), cartList); err != nil {
 		t.Fatal(err)
 	}
 	putUser(t, store, reporting.User{ID: "u1", Attributes: cart(100, 1000)})
@@ -91,7 +90,7 @@ func TestRenderLimitInTimeline(t *testing.T) {
 	receiver := runCart(t, store, enrollmentID, `{"touches":[{"after":"1h","channel":"webhook","template":"cart_offer"},
 		{"after":"1h","channel":"webhook","template":"cart_final_offer"}],"final_wait":"1h"}`)
 
-	timeline, err := store.Timeline(context.Background(), enrollmentID)
+	timeline, err := store.Timeline(dbtest.Ctx(), enrollmentID)
 	if err != nil {
 		t.Fatal(err)
 	}

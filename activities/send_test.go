@@ -10,6 +10,7 @@ import (
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"journeys/activities"
 	"journeys/channels"
@@ -60,11 +61,11 @@ func (s *flakyStore) Record(ctx context.Context, e reporting.Entry) error {
 func enroll(t *testing.T, store *reporting.Store, journeyID, userID string) int64 {
 	t.Helper()
 	db := store.DB()
-	db.MustExec(`INSERT INTO journeys (id, name, type, goal_event, config) VALUES ($1, $1, 'cart_abandonment', 'purchase', '{}')
+	db.MustExec(`INSERT INTO journeys (workspace_id, id, name, type, goal_event, config) VALUES ('default', $1, $1, 'cart_abandonment', 'purchase', '{}')
 		ON CONFLICT DO NOTHING`, journeyID)
-	db.MustExec(`INSERT INTO enrollments (journey_id, user_id, workflow_id) VALUES ($1, $2, $3)
-		ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING`,
-		journeyID, userID, journey.WorkflowID(journeyID, userID))
+	db.MustExec(`INSERT INTO enrollments (workspace_id, journey_id, user_id, workflow_id) VALUES ('default', $1, $2, $3)
+		ON CONFLICT (workspace_id, journey_id, user_id) WHERE status = 'active' DO NOTHING`,
+		journeyID, userID, journey.WorkflowID(reporting.DefaultWorkspace, journeyID, userID))
 	var id int64
 	if err := db.Get(&id, `SELECT id FROM enrollments WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`, journeyID, userID); err != nil {
 		t.Fatal(err)
@@ -74,7 +75,7 @@ func enroll(t *testing.T, store *reporting.Store, journeyID, userID string) int6
 
 func putUser(t *testing.T, store *reporting.Store, u reporting.User) {
 	t.Helper()
-	if _, err := store.PutUser(context.Background(), u); err != nil {
+	if _, err := store.PutUser(dbtest.Ctx(), u); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -101,7 +102,7 @@ func TestSendRetriedAfterDelivery(t *testing.T) {
 	if err := pg.DB().Get(&sent, `SELECT count(*) FROM journey_events WHERE enrollment_id = $1 AND kind = 'sent'`, enrollmentID); err != nil || sent != 1 {
 		t.Errorf("sent entries = %d, %v; want 1", sent, err)
 	}
-	d, err := pg.Delivery(context.Background(), got[0].IdempotencyKey)
+	d, err := pg.Delivery(dbtest.Ctx(), got[0].IdempotencyKey)
 	if err != nil || d.Status != reporting.DeliverySent || d.Attempts != 2 {
 		t.Errorf("delivery = %+v, %v; want sent on the second attempt", d, err)
 	}
@@ -117,6 +118,8 @@ func runCart(t *testing.T, store activities.Store, enrollmentID int64, config st
 		t.Fatal(err)
 	}
 	var suite testsuite.WorkflowTestSuite
+	// No run names a workspace here: activities act in default.
+	suite.SetContextPropagators([]workflow.ContextPropagator{activities.WorkspacePropagator{}})
 	env := suite.NewTestWorkflowEnvironment()
 	workflows.Register(env)
 	env.RegisterActivity(&activities.Activities{Store: store, Senders: map[channels.Channel]activities.Sender{channels.Webhook: hook}})
@@ -154,6 +157,8 @@ type sendEnv struct {
 func newSendEnv(t *testing.T, senders map[channels.Channel]activities.Sender) *sendEnv {
 	store, _ := dbtest.New(t)
 	var suite testsuite.WorkflowTestSuite
+	// No run names a workspace here: activities act in default.
+	suite.SetContextPropagators([]workflow.ContextPropagator{activities.WorkspacePropagator{}})
 	env := suite.NewTestActivityEnvironment()
 	env.RegisterActivity(&activities.Activities{Store: store, Senders: senders, OfferSecret: []byte("k")})
 	return &sendEnv{t: t, store: store, env: env}
@@ -167,7 +172,7 @@ func (s *sendEnv) send(u reporting.User, channel, fallback channels.Channel) (ac
 	id := enroll(s.t, s.store, "cart", u.ID)
 	s.step++
 	in := activities.SendInput{
-		EnrollmentID: id, JourneyID: "cart", UserID: u.ID, WorkflowID: journey.WorkflowID("cart", u.ID),
+		EnrollmentID: id, JourneyID: "cart", UserID: u.ID, WorkflowID: journey.WorkflowID(reporting.DefaultWorkspace, "cart", u.ID),
 		Step: s.step, Channel: channel, Fallback: fallback, Template: "cart_offer", Offer: &activities.DefaultOffer,
 	}
 	var a *activities.Activities
@@ -236,7 +241,7 @@ func TestSendRendersInUserLocale(t *testing.T) {
 		}
 	}
 	fa, de := box.sent[0], box.sent[1]
-	code := activities.OfferCode([]byte("k"), "CART", journey.WorkflowID("cart", "fa"), 1)
+	code := activities.OfferCode([]byte("k"), "CART", journey.WorkflowID(reporting.DefaultWorkspace, "cart", "fa"), 1)
 	if !strings.HasPrefix(fa.Body, "سارا عزیز، ") || !strings.Contains(fa.Body, "با کد "+code+"، 10 درصد تخفیف") {
 		t.Errorf("Persian body = %q, want it to greet سارا and offer 10%% with %s", fa.Body, code)
 	}
@@ -264,7 +269,7 @@ func TestSendMarksDeadPushToken(t *testing.T) {
 	if !errors.As(err, &appErr) || !appErr.NonRetryable() || !strings.Contains(err.Error(), "UNREGISTERED") {
 		t.Fatalf("err = %v, want a non-retryable UNREGISTERED", err)
 	}
-	u, err := s.store.User(context.Background(), "u1")
+	u, err := s.store.User(dbtest.Ctx(), "u1")
 	if err != nil || u.PushTokenInvalidAt == nil {
 		t.Fatalf("user = %+v, %v; want the push token marked invalid", u, err)
 	}
@@ -274,7 +279,7 @@ func TestSendMarksDeadPushToken(t *testing.T) {
 		t.Errorf("next push = %+v, %v; want skipped: push token invalid", res, err)
 	}
 	putUser(t, s.store, reporting.User{ID: "u1", PushToken: "new-token"})
-	if u, _ := s.store.User(context.Background(), "u1"); u.PushTokenInvalidAt != nil {
+	if u, _ := s.store.User(dbtest.Ctx(), "u1"); u.PushTokenInvalidAt != nil {
 		t.Errorf("a new push token kept push_token_invalid_at %v", u.PushTokenInvalidAt)
 	}
 	if n := len(fcmServer.Messages()); n != 1 {

@@ -10,6 +10,8 @@ import (
 	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/converter"
+
+	"journeys/reporting"
 )
 
 // SweepInput asks for one pass of the sweep over runs Temporal closed.
@@ -61,7 +63,9 @@ func (j *Jobs) SweepClosedRuns(ctx context.Context, in SweepInput) (SweepResult,
 			ids = append(ids, id)
 		}
 		slices.Sort(ids)
-		active, err := j.Reconciler.Store.ActiveEnrollmentsByID(ctx, ids)
+		// The sweep is the one pass over every workspace's runs: each
+		// enrollment is ended in its own.
+		active, err := j.Reconciler.Store.ActiveEnrollmentsByIDAllWorkspaces(ctx, ids)
 		if err != nil {
 			return res, err
 		}
@@ -69,7 +73,7 @@ func (j *Jobs) SweepClosedRuns(ctx context.Context, in SweepInput) (SweepResult,
 			if e.RunID != runs[e.ID] {
 				continue // the enrollment is another run's
 			}
-			over, err := j.Reconciler.Reconcile(ctx, e)
+			over, err := j.Reconciler.Reconcile(reporting.WithWorkspace(ctx, e.Workspace), e)
 			if err != nil {
 				return res, err
 			}

@@ -24,7 +24,10 @@ import (
 	"journeys/reporting/dbtest"
 )
 
-const testKey = "test-key"
+const (
+	testKey      = "test-key"
+	testAdminKey = "test-admin-key"
+)
 
 // harness is the API handler over a fresh, migrated Postgres database. Only
 // Temporal is a fake: it starts and signals nothing, and says every run
@@ -36,12 +39,16 @@ type harness struct {
 	secret  []byte
 }
 
-func newHarness(t testing.TB) *harness {
+func newHarness(t testing.TB, opts ...func(*api.Config)) *harness {
 	t.Helper()
 	store, _ := dbtest.New(t)
 	h := &harness{t: t, store: store, secret: []byte("unsubscribe-secret")}
-	h.handler = api.New(api.Config{Store: store, Temporal: &fakeTemporal{}, APIKey: testKey,
-		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Namespace: "default", UnsubscribeSecret: h.secret})
+	cfg := api.Config{Store: store, Temporal: &fakeTemporal{}, APIKey: testKey, AdminKey: testAdminKey,
+		Log: slog.New(slog.NewTextHandler(io.Discard, nil)), Namespace: "default", UnsubscribeSecret: h.secret}
+	for _, opt := range opts {
+		opt(&cfg)
+	}
+	h.handler = api.New(cfg)
 	return h
 }
 
@@ -63,8 +70,24 @@ func (h *harness) do(method, path string, body []byte) (int, []byte) {
 // send sends body as contentType with the API key and returns the answer.
 func (h *harness) send(method, path, contentType string, body []byte) *httptest.ResponseRecorder {
 	h.t.Helper()
+	return h.sendWith("Bearer "+testKey, method, path, contentType, body)
+}
+
+// doWith sends a JSON request with the Authorization header auth, none
+// when it is empty, and returns the status and body.
+func (h *harness) doWith(auth, method, path string, body []byte) (int, []byte) {
+	h.t.Helper()
+	rec := h.sendWith(auth, method, path, "application/json", body)
+	return rec.Code, rec.Body.Bytes()
+}
+
+// sendWith is send with the Authorization header auth.
+func (h *harness) sendWith(auth, method, path, contentType string, body []byte) *httptest.ResponseRecorder {
+	h.t.Helper()
 	req := httptest.NewRequest(method, path, bytes.NewReader(body))
-	req.Header.Set("Authorization", "Bearer "+testKey)
+	if auth != "" {
+		req.Header.Set("Authorization", auth)
+	}
 	req.Header.Set("Content-Type", contentType)
 	rec := httptest.NewRecorder()
 	h.handler.ServeHTTP(rec, req)
@@ -152,7 +175,7 @@ func (h *harness) reset() {
 	db := h.store.DB()
 	var tables []string
 	if err := db.Select(&tables, `SELECT tablename FROM pg_tables
-		WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'templates')`); err != nil {
+		WHERE schemaname = 'public' AND tablename NOT IN ('schema_migrations', 'templates', 'workspaces')`); err != nil {
 		h.t.Fatal(err)
 	}
 	db.MustExec(`TRUNCATE ` + strings.Join(tables, ", ") + ` CASCADE`)

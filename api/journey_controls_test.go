@@ -64,7 +64,7 @@ func TestJourneyControls(t *testing.T) {
 	if code != 200 {
 		t.Fatalf("patch = %d %s", code, body)
 	}
-	got, err := store.Journey(t.Context(), "w")
+	got, err := store.Journey(dbtest.Ctx(), "w")
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -72,7 +72,7 @@ func TestJourneyControls(t *testing.T) {
 		t.Errorf("after the patch: window %v, transactional %v, match %q, listened %v", got.SendWindow, got.Transactional, got.Match, got.ListenedEvents)
 	}
 	code, body = do(t, srv, "PATCH", "/v1/journeys/w", `{"send_window":{"days":["fri"],"start":"21:00","end":"02:00"}}`)
-	if got, _ := store.Journey(t.Context(), "w"); code != 200 || got.SendWindow == nil || got.SendWindow.End != "02:00" {
+	if got, _ := store.Journey(dbtest.Ctx(), "w"); code != 200 || got.SendWindow == nil || got.SendWindow.End != "02:00" {
 		t.Errorf("patch window = %d %s, stored %v", code, body, got.SendWindow)
 	}
 
@@ -100,7 +100,7 @@ func TestJourneyControls(t *testing.T) {
 			t.Errorf("%s %s %s = %d %s, want 400 naming %s", tt.method, tt.path, tt.body, code, body, tt.want)
 		}
 	}
-	if js, _ := store.Journeys(t.Context()); len(js) != 1 {
+	if js, _ := store.Journeys(dbtest.Ctx()); len(js) != 1 {
 		t.Errorf("%d journeys stored, want 1: refused requests store nothing", len(js))
 	}
 }

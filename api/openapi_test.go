@@ -236,6 +236,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Simulation":            simulationResponse{},
 		"SimulationStep":        dryrun.Step{},
 		"SimulationOutcome":     dryrun.Ending{},
+		"WorkspaceRequest":      workspaceRequest{},
+		"Workspace":             reporting.Workspace{},
+		"KeyRequest":            keyRequest{},
+		"APIKey":                reporting.APIKey{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

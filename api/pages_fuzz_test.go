@@ -10,6 +10,7 @@ import (
 	"testing"
 
 	"journeys/channels"
+	"journeys/reporting"
 )
 
 // The fuzz targets below cover what the service decodes besides JSON
@@ -101,9 +102,9 @@ func FuzzLogin(f *testing.F) {
 
 func FuzzUnsubscribe(f *testing.F) {
 	h, tick := fuzzHarness(f)
-	valid := channels.UnsubscribeToken(h.secret, "u1", channels.Email)
+	valid := channels.UnsubscribeToken(h.secret, reporting.DefaultWorkspace, "u1", channels.Email)
 	for _, token := range []string{valid, valid + "x", valid[:len(valid)/2], "", "x", "..", "%00", strings.Repeat("a", 5000),
-		channels.UnsubscribeToken([]byte("another secret"), "u1", channels.Email), channels.UnsubscribeToken(h.secret, "nobody", channels.Push)} {
+		channels.UnsubscribeToken([]byte("another secret"), reporting.DefaultWorkspace, "u1", channels.Email), channels.UnsubscribeToken(h.secret, reporting.DefaultWorkspace, "nobody", channels.Push)} {
 		f.Add(token, []byte("List-Unsubscribe=One-Click"))
 		f.Add(token, []byte(""))
 	}

@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"io"
 	"log/slog"
@@ -28,7 +27,7 @@ import (
 // summaries) and journey pages. Each answers 200 with finite numbers.
 func TestReportsSurviveAbsurdRevenue(t *testing.T) {
 	store, _ := dbtest.New(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	j, err := store.CreateJourney(ctx, reporting.Journey{
 		ID: "cart", Name: "Cart 10%", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`),
 	})

@@ -40,8 +40,13 @@ type Server struct {
 	reconciler *activities.Reconciler
 	// unsubscribeSecret checks unsubscribe links.
 	unsubscribeSecret []byte
-	apiKey            string
-	log               *slog.Logger
+	// apiKey is JOURNEYS_API_KEY, the default workspace's key from before
+	// workspaces; apiKeyHash and adminKeyHash are the hashes keys sent are
+	// compared with (see sameKey). Empty ones match nothing.
+	apiKey       string
+	apiKeyHash   []byte
+	adminKeyHash []byte
+	log          *slog.Logger
 	// temporalUI and namespace make links to runs in the Temporal UI.
 	temporalUI string
 	namespace  string
@@ -58,9 +63,13 @@ type Server struct {
 type Config struct {
 	Store    *reporting.Store
 	Temporal Temporal
-	// APIKey is the bearer token every /v1 request must carry.
+	// APIKey, when set, is a key of the default workspace that is not
+	// stored: JOURNEYS_API_KEY, as deployments had before workspaces.
 	APIKey string
-	Log    *slog.Logger
+	// AdminKey is the bearer token of the back office's routes,
+	// /v1/workspaces; empty refuses them.
+	AdminKey string
+	Log      *slog.Logger
 	// TemporalUIURL is the Temporal UI's base URL, such as
 	// http://127.0.0.1:8233, for links to runs; empty leaves them out.
 	TemporalUIURL string
@@ -84,6 +93,12 @@ type Config struct {
 func New(cfg Config) http.Handler {
 	s := &Server{store: cfg.Store, temporal: cfg.Temporal, apiKey: cfg.APIKey, log: cfg.Log,
 		temporalUI: strings.TrimRight(cfg.TemporalUIURL, "/"), namespace: cfg.Namespace}
+	if cfg.APIKey != "" {
+		s.apiKeyHash = hashKey(cfg.APIKey)
+	}
+	if cfg.AdminKey != "" {
+		s.adminKeyHash = hashKey(cfg.AdminKey)
+	}
 	s.reconciler = &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}
 	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal, Reconciler: s.reconciler}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
@@ -126,6 +141,15 @@ func (s *Server) routes(e *echo.Echo) {
 	e.GET("/journeys/:id", s.journeyPage, s.session)
 	e.GET("/search", s.searchPage, s.session)
 
+	// The back office: workspaces and their keys, behind the admin key.
+	e.POST("/v1/workspaces", s.createWorkspace, s.admin)
+	e.GET("/v1/workspaces", s.listWorkspaces, s.admin)
+	e.GET("/v1/workspaces/:id", s.getWorkspace, s.admin)
+	e.POST("/v1/workspaces/:id/keys", s.createKey, s.admin)
+	e.GET("/v1/workspaces/:id/keys", s.listKeys, s.admin)
+	e.DELETE("/v1/workspaces/:id/keys/:key_id", s.revokeKey, s.admin)
+
+	// Everything else acts inside the workspace of the request's key.
 	v1 := e.Group("/v1", s.authenticate)
 	v1.PUT("/users/:user_id", s.putUser)
 	v1.PATCH("/users/:user_id", s.patchUser)
@@ -154,28 +178,6 @@ func (s *Server) routes(e *echo.Echo) {
 
 	v1.POST("/events", s.postEvent)
 	v1.POST("/events/batch", s.postEvents, s.bulk)
-}
-
-// authenticate lets through requests that carry the API key as a bearer
-// token. A wrong key is logged and counted against the client's address;
-// an address out of tries is refused before its key is compared.
-func (s *Server) authenticate(next echo.HandlerFunc) echo.HandlerFunc {
-	return func(c echo.Context) error {
-		addr := clientAddress(c)
-		if wait := s.failures.wait(addr); wait > 0 {
-			return heldBack(c, addr, wait)
-		}
-		scheme, token, _ := strings.Cut(c.Request().Header.Get(echo.HeaderAuthorization), " ")
-		token = strings.TrimSpace(token)
-		if !strings.EqualFold(scheme, "Bearer") || !s.keyMatches(token) {
-			if token != "" {
-				s.failedKey(c, addr, token, "bearer")
-			}
-			c.Response().Header().Set(echo.HeaderWWWAuthenticate, `Bearer realm="journeys"`)
-			return Errorf(CodeUnauthorized, "send the API key as \"Authorization: Bearer <key>\"")
-		}
-		return next(c)
-	}
 }
 
 // bulk gives a route that takes large bodies or does much work (audience

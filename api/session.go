@@ -4,7 +4,6 @@ import (
 	"crypto/hmac"
 	"crypto/rand"
 	"crypto/sha256"
-	"crypto/subtle"
 	"errors"
 	"io"
 	"mime"
@@ -16,12 +15,15 @@ import (
 	"unicode/utf8"
 
 	"github.com/labstack/echo/v4"
+
+	"journeys/reporting"
 )
 
 // A dashboard session is a random token in an HttpOnly cookie; the store
-// keeps an HMAC of it keyed by the API key, with its expiry. Logging out
-// deletes it, and a new API key ends every session, since no stored hash
-// matches any more. The key itself never leaves the login form.
+// keeps an HMAC of it keyed by JOURNEYS_API_KEY, with its expiry and the
+// workspace whose key opened it. Logging out deletes it, and a new
+// JOURNEYS_API_KEY ends every session, since no stored hash matches any
+// more. The key itself never leaves the login form.
 const (
 	sessionCookie = "journeys_session"
 	sessionTTL    = 12 * time.Hour
@@ -31,11 +33,6 @@ const (
 // within it.
 const maxLoginForm = 4 << 10
 
-// keyMatches reports whether key is the API key.
-func (s *Server) keyMatches(key string) bool {
-	return s.apiKey != "" && subtle.ConstantTimeCompare([]byte(key), []byte(s.apiKey)) == 1
-}
-
 // sessionHash is what the store keeps of a session token.
 func (s *Server) sessionHash(token string) []byte {
 	mac := hmac.New(sha256.New, []byte(s.apiKey))
@@ -43,11 +40,12 @@ func (s *Server) sessionHash(token string) []byte {
 	return mac.Sum(nil)
 }
 
-// startSession stores a new session and sets its cookie.
-func (s *Server) startSession(c echo.Context) error {
+// startSession stores a new session of workspace ws and sets its cookie.
+func (s *Server) startSession(c echo.Context, ws string) error {
 	token := rand.Text()
 	expires := time.Now().Add(sessionTTL)
-	if err := s.store.CreateSession(c.Request().Context(), s.sessionHash(token), expires); err != nil {
+	ctx := reporting.WithWorkspace(c.Request().Context(), ws)
+	if err := s.store.CreateSession(ctx, s.sessionHash(token), expires); err != nil {
 		return err
 	}
 	c.SetCookie(&http.Cookie{
@@ -57,27 +55,35 @@ func (s *Server) startSession(c echo.Context) error {
 	return nil
 }
 
-// validSession reports whether the request carries the cookie of a
-// session that is stored and has not expired.
-func (s *Server) validSession(c echo.Context) (bool, error) {
+// sessionWorkspace returns the workspace of the session whose cookie the
+// request carries, ok false when it carries none that is stored and has
+// not expired.
+func (s *Server) sessionWorkspace(c echo.Context) (ws string, ok bool, err error) {
 	cookie, err := c.Cookie(sessionCookie)
-	if err != nil || cookie.Value == "" || s.apiKey == "" {
-		return false, nil
+	if err != nil || cookie.Value == "" {
+		return "", false, nil
 	}
-	return s.store.SessionActive(c.Request().Context(), s.sessionHash(cookie.Value))
+	ws, err = s.store.SessionWorkspace(c.Request().Context(), s.sessionHash(cookie.Value))
+	if errors.Is(err, reporting.ErrNotFound) {
+		return "", false, nil
+	}
+	return ws, err == nil, err
 }
 
-// session lets through dashboard requests with a valid session and sends
-// the others to the login form, to come back after.
+// session lets through dashboard requests with a valid session, scoped to
+// the workspace whose key opened it, and sends the others to the login
+// form, to come back after.
 func (s *Server) session(next echo.HandlerFunc) echo.HandlerFunc {
 	return func(c echo.Context) error {
-		ok, err := s.validSession(c)
+		ws, ok, err := s.sessionWorkspace(c)
 		if err != nil {
 			return s.failPage(c, err)
 		}
 		if !ok {
 			return c.Redirect(http.StatusSeeOther, "/login?next="+url.QueryEscape(c.Request().URL.RequestURI()))
 		}
+		req := c.Request()
+		c.SetRequest(req.WithContext(reporting.WithWorkspace(req.Context(), ws)))
 		return next(c)
 	}
 }
@@ -106,7 +112,7 @@ type loginView struct {
 
 func (s *Server) loginPage(c echo.Context) error {
 	next := localPath(c.QueryParam("next"))
-	if ok, err := s.validSession(c); err == nil && ok {
+	if _, ok, err := s.sessionWorkspace(c); err == nil && ok {
 		return c.Redirect(http.StatusSeeOther, next)
 	}
 	return s.render(c, http.StatusOK, "login", "Log in", loginView{Next: next})
@@ -148,12 +154,17 @@ func (s *Server) login(c echo.Context) error {
 		return err
 	}
 	next := localPath(form.Get("next"))
-	if key := form.Get("key"); !s.keyMatches(key) {
+	key := form.Get("key")
+	ws, ok, err := s.keyWorkspace(c.Request().Context(), key)
+	if err != nil {
+		return s.failPage(c, err)
+	}
+	if !ok {
 		s.failedKey(c, addr, key, "login")
 		return s.render(c, http.StatusUnauthorized, "login", "Log in",
 			loginView{Next: next, Message: "That is not the API key. It is the one the panel sends as its bearer token."})
 	}
-	if err := s.startSession(c); err != nil {
+	if err := s.startSession(c, ws); err != nil {
 		return s.failPage(c, err)
 	}
 	return c.Redirect(http.StatusSeeOther, next)

@@ -101,7 +101,11 @@ func (s *Server) simulate(c echo.Context) error {
 		return err
 	}
 	ctx := c.Request().Context()
-	sim := dryrun.Simulation{Journey: j, UserID: userID, Events: events,
+	ws, err := reporting.WorkspaceOf(ctx)
+	if err != nil {
+		return fmt.Errorf("simulate: %w", err)
+	}
+	sim := dryrun.Simulation{Workspace: ws, Journey: j, UserID: userID, Events: events,
 		StartAt: time.Now().UTC().Truncate(time.Millisecond), Horizon: maxSimulatedTime, Idle: simulationTimeout,
 		Templates: func(id string, locales []string) (reporting.Template, error) {
 			return s.store.Template(ctx, id, locales)

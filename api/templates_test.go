@@ -1,7 +1,6 @@
 package api_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -70,11 +69,11 @@ func TestPutTemplateRefusesBombs(t *testing.T) {
 			t.Errorf("%s: PUT = %d %q, want 400 %q", tt.name, status, message, tt.want)
 		}
 	}
-	if ts, err := store.Templates(context.Background(), "bomb"); err != nil || len(ts) != 0 {
+	if ts, err := store.Templates(dbtest.Ctx(), "bomb"); err != nil || len(ts) != 0 {
 		t.Errorf("stored %d templates after 400s (%v), want none", len(ts), err)
 	}
 
-	shipped, err := store.Templates(context.Background(), "")
+	shipped, err := store.Templates(dbtest.Ctx(), "")
 	if err != nil {
 		t.Fatal(err)
 	}

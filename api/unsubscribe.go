@@ -19,9 +19,9 @@ type unsubscribeView struct {
 
 // parseToken reads an unsubscribe link's token; without a secret there
 // are no valid links.
-func (s *Server) parseToken(c echo.Context) (string, channels.Channel, bool) {
+func (s *Server) parseToken(c echo.Context) (ws, userID string, ch channels.Channel, ok bool) {
 	if len(s.unsubscribeSecret) == 0 {
-		return "", "", false
+		return "", "", "", false
 	}
 	return channels.ParseUnsubscribeToken(s.unsubscribeSecret, c.Param("token"))
 }
@@ -29,7 +29,7 @@ func (s *Server) parseToken(c echo.Context) (string, channels.Channel, bool) {
 // unsubscribePage asks the person to confirm. GET changes nothing: mail
 // scanners follow links.
 func (s *Server) unsubscribePage(c echo.Context) error {
-	_, channel, ok := s.parseToken(c)
+	_, _, channel, ok := s.parseToken(c)
 	if !ok {
 		return s.render(c, http.StatusNotFound, "unsubscribe", "Unsubscribe", unsubscribeView{Invalid: true})
 	}
@@ -39,11 +39,12 @@ func (s *Server) unsubscribePage(c echo.Context) error {
 // unsubscribe opts the token's user out of its channel: the confirmation
 // form, and mail programs' one-click unsubscribe (RFC 8058), both POST here.
 func (s *Server) unsubscribe(c echo.Context) error {
-	userID, channel, ok := s.parseToken(c)
+	ws, userID, channel, ok := s.parseToken(c)
 	if !ok {
 		return s.render(c, http.StatusNotFound, "unsubscribe", "Unsubscribe", unsubscribeView{Invalid: true})
 	}
-	err := s.store.Unsubscribe(c.Request().Context(), userID, string(channel))
+	// The signed token names the workspace: it is the authorization.
+	err := s.store.Unsubscribe(reporting.WithWorkspace(c.Request().Context(), ws), userID, string(channel))
 	if err != nil && !errors.Is(err, reporting.ErrNotFound) {
 		return err
 	}

@@ -16,7 +16,7 @@ func TestProfileUpdatesKeepUnsubscribes(t *testing.T) {
 	h := newHarness(t)
 	h.mustCall("PUT", "/v1/users/u1", map[string]any{"email": "sara@example.com", "phone": "+989121234567"}, 200, nil)
 
-	token := channels.UnsubscribeToken(h.secret, "u1", channels.Email)
+	token := channels.UnsubscribeToken(h.secret, reporting.DefaultWorkspace, "u1", channels.Email)
 	if status, body := h.do("POST", "/unsubscribe/"+token, []byte("List-Unsubscribe=One-Click")); status != 200 {
 		t.Fatalf("unsubscribe = %d %s", status, body)
 	}

@@ -43,10 +43,12 @@ type Enrollment struct {
 	// value of it; empty for runs every event of their user reaches.
 	MatchProperty string `db:"match_property" json:"-"`
 	MatchValue    string `db:"match_value" json:"-"`
+	// Workspace is the workspace the run belongs to.
+	Workspace string `db:"workspace_id" json:"-"`
 }
 
 const enrollmentColumns = `id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at,
-	match_property, match_value`
+	match_property, match_value, workspace_id`
 
 // Claim asks for a user's enrollment in a journey.
 type Claim struct {
@@ -94,6 +96,10 @@ func (e *NotActiveError) Error() string {
 // created tells which happened. Concurrent claims for the same journey and
 // user all return the same row and exactly one of them reports created.
 func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, created bool, err error) {
+	ws, err := scope(ctx, "claim enrollment")
+	if err != nil {
+		return Enrollment{}, false, err
+	}
 	rule, cooldown, err := reentryRule(c.Journey.Reentry)
 	if err != nil {
 		return Enrollment{}, false, err
@@ -103,27 +109,27 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	// unique index on active enrollments does that part).
 	const blocked = `
 	SELECT EXISTS (SELECT 1 FROM enrollments
-	WHERE journey_id = $1 AND user_id = $2
+	WHERE workspace_id = $5 AND journey_id = $1 AND user_id = $2
 	  AND ($3 = 'never' OR ($4::bigint > 0 AND ended_at > now() - $4::bigint * interval '1 microsecond')))`
 	// The enrollment and the first line of its log are one statement, so
 	// that a run's timeline never lacks its start.
 	const insert = `
 	WITH e AS (
-		INSERT INTO enrollments (journey_id, user_id, workflow_id, source, holdout, match_property, match_value)
-		SELECT $1, $2, $3, $4, $7, $10, $11
+		INSERT INTO enrollments (workspace_id, journey_id, user_id, workflow_id, source, holdout, match_property, match_value)
+		SELECT $12, $1, $2, $3, $4, $7, $10, $11
 		WHERE NOT EXISTS (SELECT 1 FROM enrollments
-			WHERE journey_id = $1 AND user_id = $2
+			WHERE workspace_id = $12 AND journey_id = $1 AND user_id = $2
 			  AND ($5 = 'never' OR ($6::bigint > 0 AND ended_at > now() - $6::bigint * interval '1 microsecond')))
-		  AND EXISTS (SELECT 1 FROM journeys WHERE id = $1 AND status = 'active')
-		ON CONFLICT (journey_id, user_id) WHERE status = 'active' DO NOTHING
+		  AND EXISTS (SELECT 1 FROM journeys WHERE workspace_id = $12 AND id = $1 AND status = 'active')
+		ON CONFLICT (workspace_id, journey_id, user_id) WHERE status = 'active' DO NOTHING
 		RETURNING ` + enrollmentColumns + `
 	), logged AS (
-		INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, kind, detail, version, at)
-		SELECT id, journey_id, user_id, 0, 'enrolled', $8, $9, enrolled_at FROM e
+		INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, kind, detail, version, at)
+		SELECT workspace_id, id, journey_id, user_id, 0, 'enrolled', $8, $9, enrolled_at FROM e
 	)
 	SELECT ` + enrollmentColumns + ` FROM e`
 	const active = `SELECT ` + enrollmentColumns + ` FROM enrollments
-	WHERE journey_id = $1 AND user_id = $2 AND status = 'active'`
+	WHERE workspace_id = $3 AND journey_id = $1 AND user_id = $2 AND status = 'active'`
 
 	j := c.Journey
 	match := j.Match
@@ -131,19 +137,19 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 		match = ""
 	}
 	micros := cooldown.Microseconds()
-	holdout := InHoldout(j.ID, c.UserID, j.HoldoutPercent)
+	holdout := InHoldout(ws, j.ID, c.UserID, j.HoldoutPercent)
 	// The active row that blocked the insert can end before we read it;
 	// then the next insert goes through.
 	for range 3 {
 		err = s.db.GetContext(ctx, &e, insert, j.ID, c.UserID, c.WorkflowID, c.Source, rule, micros, holdout, c.Detail, max(j.Version, 1),
-			match, c.MatchValue)
+			match, c.MatchValue, ws)
 		if err == nil {
 			return e, true, nil
 		}
 		if err = translate(err); !errors.Is(err, ErrNotFound) {
 			return Enrollment{}, false, fmt.Errorf("insert enrollment: %w", err)
 		}
-		err = s.db.GetContext(ctx, &e, active, j.ID, c.UserID)
+		err = s.db.GetContext(ctx, &e, active, j.ID, c.UserID, ws)
 		if err == nil {
 			return e, false, nil
 		}
@@ -151,7 +157,7 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 			return Enrollment{}, false, fmt.Errorf("get active enrollment: %w", err)
 		}
 		var isBlocked bool
-		if err := s.db.GetContext(ctx, &isBlocked, blocked, j.ID, c.UserID, rule, micros); err != nil {
+		if err := s.db.GetContext(ctx, &isBlocked, blocked, j.ID, c.UserID, rule, micros, ws); err != nil {
 			return Enrollment{}, false, fmt.Errorf("check re-entry: %w", err)
 		}
 		if isBlocked {
@@ -186,10 +192,14 @@ func reentryRule(r string) (string, time.Duration, error) {
 
 // PreviousRun returns the run id of the enrollment before e, or "".
 func (s *Store) PreviousRun(ctx context.Context, e Enrollment) (string, error) {
+	ws, err := scope(ctx, "get previous run")
+	if err != nil {
+		return "", err
+	}
 	const q = `SELECT run_id FROM enrollments
-	WHERE journey_id = $1 AND user_id = $2 AND id < $3 ORDER BY id DESC LIMIT 1`
+	WHERE workspace_id = $4 AND journey_id = $1 AND user_id = $2 AND id < $3 ORDER BY id DESC LIMIT 1`
 	var run string
-	err := s.db.GetContext(ctx, &run, q, e.JourneyID, e.UserID, e.ID)
+	err = s.db.GetContext(ctx, &run, q, e.JourneyID, e.UserID, e.ID, ws)
 	if errors.Is(err, sql.ErrNoRows) {
 		return "", nil
 	}
@@ -202,8 +212,12 @@ func (s *Store) PreviousRun(ctx context.Context, e Enrollment) (string, error) {
 // SetEnrollmentRun stores the Temporal run id of an enrollment, once, and
 // when its first step is due if Temporal delayed the run's start.
 func (s *Store) SetEnrollmentRun(ctx context.Context, id int64, runID string, firstStepAt *time.Time) error {
-	const q = `UPDATE enrollments SET run_id = $2, first_step_at = $3 WHERE id = $1 AND run_id = ''`
-	if _, err := s.db.ExecContext(ctx, q, id, runID, firstStepAt); err != nil {
+	ws, err := scope(ctx, "set enrollment run")
+	if err != nil {
+		return err
+	}
+	const q = `UPDATE enrollments SET run_id = $2, first_step_at = $3 WHERE id = $1 AND workspace_id = $4 AND run_id = ''`
+	if _, err := s.db.ExecContext(ctx, q, id, runID, firstStepAt, ws); err != nil {
 		return fmt.Errorf("set enrollment run: %w", err)
 	}
 	return nil
@@ -211,10 +225,14 @@ func (s *Store) SetEnrollmentRun(ctx context.Context, id int64, runID string, fi
 
 // LatestEnrollment returns the user's most recent enrollment in the journey.
 func (s *Store) LatestEnrollment(ctx context.Context, journeyID, userID string) (Enrollment, error) {
+	ws, err := scope(ctx, "get enrollment")
+	if err != nil {
+		return Enrollment{}, err
+	}
 	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments
-	WHERE journey_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1`
+	WHERE workspace_id = $3 AND journey_id = $1 AND user_id = $2 ORDER BY id DESC LIMIT 1`
 	var e Enrollment
-	if err := s.db.GetContext(ctx, &e, q, journeyID, userID); err != nil {
+	if err := s.db.GetContext(ctx, &e, q, journeyID, userID, ws); err != nil {
 		return Enrollment{}, fmt.Errorf("get enrollment: %w", translate(err))
 	}
 	return e, nil
@@ -226,18 +244,22 @@ func (s *Store) LatestEnrollment(ctx context.Context, journeyID, userID string) 
 // reaches a run with a match value only when the event carries the same
 // value of the run's match property; an exit event reaches every run.
 func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, ev Event) ([]Enrollment, error) {
+	ws, err := scope(ctx, "list active enrollments")
+	if err != nil {
+		return nil, err
+	}
 	const q = `
 	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at,
-		e.source, e.holdout, e.first_step_at, e.match_property, e.match_value, $2 = ANY (j.exit_events) AS exits
-	FROM enrollments e JOIN journeys j ON j.id = e.journey_id
-	WHERE e.user_id = $1 AND e.status = 'active'
+		e.source, e.holdout, e.first_step_at, e.match_property, e.match_value, e.workspace_id, $2 = ANY (j.exit_events) AS exits
+	FROM enrollments e JOIN journeys j ON j.workspace_id = e.workspace_id AND j.id = e.journey_id
+	WHERE e.workspace_id = $3 AND e.user_id = $1 AND e.status = 'active'
 	  AND (j.goal_event = $2 OR $2 = ANY (j.exit_events) OR $2 = ANY (j.listened_events))
 	ORDER BY e.id`
 	var rows []struct {
 		Enrollment
 		Exits bool `db:"exits"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, q, ev.UserID, ev.Name); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, ev.UserID, ev.Name, ws); err != nil {
 		return nil, fmt.Errorf("list active enrollments: %w", err)
 	}
 	var props map[string]any
@@ -255,9 +277,11 @@ func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, ev Event) ([]Enro
 	return es, nil
 }
 
-// ActiveEnrollmentsByID returns those of the given enrollments that are
-// still active, in id order.
-func (s *Store) ActiveEnrollmentsByID(ctx context.Context, ids []int64) ([]Enrollment, error) {
+// ActiveEnrollmentsByIDAllWorkspaces returns those of the given enrollments
+// that are still active, in id order, whatever their workspace: the sweep
+// over closed runs looks at every workspace's runs, and each enrollment
+// says which it belongs to (Enrollment.Workspace).
+func (s *Store) ActiveEnrollmentsByIDAllWorkspaces(ctx context.Context, ids []int64) ([]Enrollment, error) {
 	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments
 	WHERE id = ANY($1) AND status = 'active' ORDER BY id`
 	es := []Enrollment{}
@@ -270,10 +294,14 @@ func (s *Store) ActiveEnrollmentsByID(ctx context.Context, ids []int64) ([]Enrol
 // ActiveEnrollments returns up to limit active enrollments of the journey
 // with ids above after, in id order, for paging through a whole audience.
 func (s *Store) ActiveEnrollments(ctx context.Context, journeyID string, after int64, limit int) ([]Enrollment, error) {
+	ws, err := scope(ctx, "list active enrollments")
+	if err != nil {
+		return nil, err
+	}
 	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments
-	WHERE journey_id = $1 AND status = 'active' AND id > $2 ORDER BY id LIMIT $3`
+	WHERE workspace_id = $4 AND journey_id = $1 AND status = 'active' AND id > $2 ORDER BY id LIMIT $3`
 	es := []Enrollment{}
-	if err := s.db.SelectContext(ctx, &es, q, journeyID, after, limit); err != nil {
+	if err := s.db.SelectContext(ctx, &es, q, journeyID, after, limit, ws); err != nil {
 		return nil, fmt.Errorf("list active enrollments: %w", err)
 	}
 	return es, nil
@@ -281,9 +309,13 @@ func (s *Store) ActiveEnrollments(ctx context.Context, journeyID string, after i
 
 // CountActive counts the journey's active enrollments.
 func (s *Store) CountActive(ctx context.Context, journeyID string) (int, error) {
-	const q = `SELECT count(*) FROM enrollments WHERE journey_id = $1 AND status = 'active'`
+	ws, err := scope(ctx, "count active enrollments")
+	if err != nil {
+		return 0, err
+	}
+	const q = `SELECT count(*) FROM enrollments WHERE workspace_id = $2 AND journey_id = $1 AND status = 'active'`
 	var n int
-	if err := s.db.GetContext(ctx, &n, q, journeyID); err != nil {
+	if err := s.db.GetContext(ctx, &n, q, journeyID, ws); err != nil {
 		return 0, fmt.Errorf("count active enrollments: %w", err)
 	}
 	return n, nil
@@ -292,9 +324,13 @@ func (s *Store) CountActive(ctx context.Context, journeyID string) (int, error) 
 // UserEnrollments lists all of a user's enrollments across journeys,
 // newest first.
 func (s *Store) UserEnrollments(ctx context.Context, userID string) ([]Enrollment, error) {
-	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments WHERE user_id = $1 ORDER BY id DESC`
+	ws, err := scope(ctx, "list user enrollments")
+	if err != nil {
+		return nil, err
+	}
+	const q = `SELECT ` + enrollmentColumns + ` FROM enrollments WHERE workspace_id = $2 AND user_id = $1 ORDER BY id DESC`
 	es := []Enrollment{}
-	if err := s.db.SelectContext(ctx, &es, q, userID); err != nil {
+	if err := s.db.SelectContext(ctx, &es, q, userID, ws); err != nil {
 		return nil, fmt.Errorf("list user enrollments: %w", err)
 	}
 	return es, nil
@@ -313,6 +349,10 @@ func (s *Store) RemoveEnrollment(ctx context.Context, e Enrollment, reason strin
 // enrollment that already ended changes nothing, and logs nothing: a run
 // ends once, whoever saw it end.
 func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entry Entry) error {
+	ws, err := scope(ctx, "end enrollment")
+	if err != nil {
+		return err
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("end enrollment: %w", err)
@@ -321,8 +361,8 @@ func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entr
 
 	const q = `
 	UPDATE enrollments SET status = $2, exit_reason = $3, ended_at = $4
-	WHERE id = $1 AND status = 'active'`
-	res, err := tx.ExecContext(ctx, q, id, status, entry.Detail, entry.At)
+	WHERE id = $1 AND workspace_id = $5 AND status = 'active'`
+	res, err := tx.ExecContext(ctx, q, id, status, entry.Detail, entry.At, ws)
 	if err != nil {
 		return fmt.Errorf("end enrollment: %w", err)
 	}
@@ -333,7 +373,7 @@ func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entr
 	if n == 0 {
 		return nil // ended already
 	}
-	if err := record(ctx, tx, entry); err != nil {
+	if err := record(ctx, tx, ws, entry); err != nil {
 		return err
 	}
 	if err := tx.Commit(); err != nil {

@@ -1,11 +1,11 @@
 package reporting_test
 
 import (
-	"context"
 	"testing"
 	"time"
 
 	"journeys/reporting"
+	"journeys/reporting/dbtest"
 )
 
 // TestEnrollmentEndsOnce ends one enrollment twice, as a run's own last
@@ -13,7 +13,7 @@ import (
 // stands, and only it is logged and counted.
 func TestEnrollmentEndsOnce(t *testing.T) {
 	c := newCohort(t, 0)
-	s, j, ctx := c.s, c.j, context.Background()
+	s, j, ctx := c.s, c.j, dbtest.Ctx()
 	now := time.Now().UTC()
 	e := c.enroll("u1", now)
 	other := c.enroll("u2", now)
@@ -42,7 +42,7 @@ func TestEnrollmentEndsOnce(t *testing.T) {
 		t.Errorf("report = removed %d, failed %d, active %d; want 1, 0, 1", r.Removed, r.Failed, r.Active)
 	}
 
-	active, err := s.ActiveEnrollmentsByID(ctx, []int64{e.ID, other.ID, other.ID + 100})
+	active, err := s.ActiveEnrollmentsByIDAllWorkspaces(ctx, []int64{e.ID, other.ID, other.ID + 100})
 	if err != nil {
 		t.Fatal(err)
 	}

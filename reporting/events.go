@@ -42,24 +42,28 @@ func MatchValue(props map[string]any, key string) string {
 // InsertEvent stores e unless an event with the same id is stored already,
 // and returns the stored event; inserted tells which happened.
 func (s *Store) InsertEvent(ctx context.Context, e Event) (stored Event, inserted bool, err error) {
+	ws, err := scope(ctx, "insert event")
+	if err != nil {
+		return Event{}, false, err
+	}
 	const insert = `
-	INSERT INTO events (event_id, user_id, name, properties, occurred_at)
-	VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT (event_id) DO NOTHING
+	INSERT INTO events (workspace_id, event_id, user_id, name, properties, occurred_at)
+	VALUES ($6, $1, $2, $3, $4, $5)
+	ON CONFLICT (workspace_id, event_id) DO NOTHING
 	RETURNING event_id, user_id, name, properties, occurred_at`
-	const get = `SELECT event_id, user_id, name, properties, occurred_at FROM events WHERE event_id = $1`
+	const get = `SELECT event_id, user_id, name, properties, occurred_at FROM events WHERE workspace_id = $2 AND event_id = $1`
 	props := e.Properties
 	if len(props) == 0 {
 		props = json.RawMessage(`{}`)
 	}
-	err = s.db.GetContext(ctx, &stored, insert, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt)
+	err = s.db.GetContext(ctx, &stored, insert, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt, ws)
 	if err == nil {
 		return stored, true, nil
 	}
 	if !errors.Is(err, sql.ErrNoRows) {
 		return Event{}, false, fmt.Errorf("insert event: %w", err)
 	}
-	if err := s.db.GetContext(ctx, &stored, get, e.EventID); err != nil {
+	if err := s.db.GetContext(ctx, &stored, get, e.EventID, ws); err != nil {
 		return Event{}, false, fmt.Errorf("get event: %w", err)
 	}
 	return stored, false, nil
@@ -75,9 +79,13 @@ type EntryOutcome struct {
 // Entries returns what the event did to the journeys it entered, by
 // journey id.
 func (s *Store) Entries(ctx context.Context, eventID string) (map[string]EntryOutcome, error) {
-	const q = `SELECT journey_id, outcome, reason FROM entries WHERE event_id = $1`
+	ws, err := scope(ctx, "list entries")
+	if err != nil {
+		return nil, err
+	}
+	const q = `SELECT journey_id, outcome, reason FROM entries WHERE workspace_id = $2 AND event_id = $1`
 	var rows []EntryOutcome
-	if err := s.db.SelectContext(ctx, &rows, q, eventID); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, eventID, ws); err != nil {
 		return nil, fmt.Errorf("list entries: %w", err)
 	}
 	out := make(map[string]EntryOutcome, len(rows))

@@ -13,11 +13,17 @@ const MaxHoldoutPercent = 50
 // journey's control group: the user's bucket, a hash of the journey and
 // user ids taken mod 100, is below percent. The answer depends on nothing
 // else, so a user who enters the journey again stays in the same group.
-func InHoldout(journeyID, userID string, percent int) bool {
+// Other workspaces' users with the same ids fall in groups of their own;
+// the default workspace keeps the hash it had, and so its groups.
+func InHoldout(workspace, journeyID, userID string, percent int) bool {
 	if percent <= 0 {
 		return false
 	}
-	sum := sha256.Sum256([]byte(journeyID + "\x00" + userID))
+	key := journeyID + "\x00" + userID
+	if workspace != DefaultWorkspace {
+		key = workspace + "\x00" + key
+	}
+	sum := sha256.Sum256([]byte(key))
 	return int(binary.BigEndian.Uint64(sum[:8])%100) < percent
 }
 

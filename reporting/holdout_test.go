@@ -11,8 +11,8 @@ func TestInHoldout(t *testing.T) {
 		held := 0
 		for i := range 10000 {
 			user := fmt.Sprintf("u%d", i)
-			got := InHoldout("cart", user, percent)
-			if got != InHoldout("cart", user, percent) {
+			got := InHoldout(DefaultWorkspace, "cart", user, percent)
+			if got != InHoldout(DefaultWorkspace, "cart", user, percent) {
 				t.Fatalf("InHoldout(cart, %s, %d) is not stable", user, percent)
 			}
 			if got {
@@ -27,7 +27,7 @@ func TestInHoldout(t *testing.T) {
 	// A larger percent only adds users: the group of 10% is inside the one of 20%.
 	for i := range 1000 {
 		user := fmt.Sprintf("u%d", i)
-		if InHoldout("cart", user, 10) && !InHoldout("cart", user, 20) {
+		if InHoldout(DefaultWorkspace, "cart", user, 10) && !InHoldout(DefaultWorkspace, "cart", user, 20) {
 			t.Fatalf("%s is held out at 10%% but not at 20%%", user)
 		}
 	}
@@ -35,7 +35,7 @@ func TestInHoldout(t *testing.T) {
 	same := 0
 	for i := range 1000 {
 		user := fmt.Sprintf("u%d", i)
-		if InHoldout("cart", user, 50) == InHoldout("browse", user, 50) {
+		if InHoldout(DefaultWorkspace, "cart", user, 50) == InHoldout(DefaultWorkspace, "browse", user, 50) {
 			same++
 		}
 	}

@@ -52,11 +52,15 @@ const jobColumns = `id, kind, journey_id, status, total, processed, enrolled, al
 
 // CreateJob stores a new running job.
 func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
+	ws, err := scope(ctx, "insert job")
+	if err != nil {
+		return Job{}, err
+	}
 	const q = `
-	INSERT INTO jobs (id, kind, journey_id, total) VALUES ($1, $2, $3, $4)
+	INSERT INTO jobs (id, kind, journey_id, total, workspace_id) VALUES ($1, $2, $3, $4, $5)
 	RETURNING ` + jobColumns
 	var out Job
-	if err := s.db.GetContext(ctx, &out, q, j.ID, j.Kind, j.JourneyID, j.Total); err != nil {
+	if err := s.db.GetContext(ctx, &out, q, j.ID, j.Kind, j.JourneyID, j.Total, ws); err != nil {
 		return Job{}, fmt.Errorf("insert job: %w", translate(err))
 	}
 	return out, nil
@@ -64,9 +68,13 @@ func (s *Store) CreateJob(ctx context.Context, j Job) (Job, error) {
 
 // Job returns the job with the given id.
 func (s *Store) Job(ctx context.Context, id string) (Job, error) {
-	const q = `SELECT ` + jobColumns + ` FROM jobs WHERE id = $1`
+	ws, err := scope(ctx, "get job")
+	if err != nil {
+		return Job{}, err
+	}
+	const q = `SELECT ` + jobColumns + ` FROM jobs WHERE workspace_id = $2 AND id = $1`
 	var j Job
-	if err := s.db.GetContext(ctx, &j, q, id); err != nil {
+	if err := s.db.GetContext(ctx, &j, q, id, ws); err != nil {
 		return Job{}, fmt.Errorf("get job: %w", translate(err))
 	}
 	return j, nil
@@ -79,16 +87,20 @@ type Progress struct {
 
 // AddProgress adds p to the job's counters and clears its last error.
 func (s *Store) AddProgress(ctx context.Context, jobID string, p Progress) error {
-	return addProgress(ctx, s.db, jobID, p)
+	ws, err := scope(ctx, "update job progress")
+	if err != nil {
+		return err
+	}
+	return addProgress(ctx, s.db, ws, jobID, p)
 }
 
-func addProgress(ctx context.Context, db sqlx.ExecerContext, jobID string, p Progress) error {
+func addProgress(ctx context.Context, db sqlx.ExecerContext, ws, jobID string, p Progress) error {
 	const q = `
 	UPDATE jobs SET processed = processed + $2, enrolled = enrolled + $3,
 		already_enrolled = already_enrolled + $4, not_eligible = not_eligible + $5,
 		invalid = invalid + $6, last_error = '', last_error_at = NULL, updated_at = now()
-	WHERE id = $1`
-	_, err := db.ExecContext(ctx, q, jobID, p.Processed, p.Enrolled, p.AlreadyEnrolled, p.NotEligible, p.Invalid)
+	WHERE workspace_id = $7 AND id = $1`
+	_, err := db.ExecContext(ctx, q, jobID, p.Processed, p.Enrolled, p.AlreadyEnrolled, p.NotEligible, p.Invalid, ws)
 	if err != nil {
 		return fmt.Errorf("update job progress: %w", err)
 	}
@@ -98,8 +110,12 @@ func addProgress(ctx context.Context, db sqlx.ExecerContext, jobID string, p Pro
 // NoteJobError records errText as what the running job is retrying after,
 // for GET /v1/jobs/{id} to show until the job makes progress again.
 func (s *Store) NoteJobError(ctx context.Context, jobID, errText string) error {
-	const q = `UPDATE jobs SET last_error = $2, last_error_at = now() WHERE id = $1 AND status = 'running'`
-	if _, err := s.db.ExecContext(ctx, q, jobID, errText); err != nil {
+	ws, err := scope(ctx, "note job error")
+	if err != nil {
+		return err
+	}
+	const q = `UPDATE jobs SET last_error = $2, last_error_at = now() WHERE workspace_id = $3 AND id = $1 AND status = 'running'`
+	if _, err := s.db.ExecContext(ctx, q, jobID, errText, ws); err != nil {
 		return fmt.Errorf("note job error: %w", err)
 	}
 	return nil
@@ -107,8 +123,12 @@ func (s *Store) NoteJobError(ctx context.Context, jobID, errText string) error {
 
 // FinishJob sets the job's final status, and its error when it failed.
 func (s *Store) FinishJob(ctx context.Context, jobID, status, errText string) error {
-	const q = `UPDATE jobs SET status = $2, error = $3, updated_at = now() WHERE id = $1 AND status = 'running'`
-	if _, err := s.db.ExecContext(ctx, q, jobID, status, errText); err != nil {
+	ws, err := scope(ctx, "finish job")
+	if err != nil {
+		return err
+	}
+	const q = `UPDATE jobs SET status = $2, error = $3, updated_at = now() WHERE workspace_id = $4 AND id = $1 AND status = 'running'`
+	if _, err := s.db.ExecContext(ctx, q, jobID, status, errText, ws); err != nil {
 		return fmt.Errorf("finish job: %w", err)
 	}
 	return nil
@@ -135,14 +155,18 @@ const importBatch = 10000
 // ones) count as processed already. An error from rows rolls everything
 // back and is returned as it is.
 func (s *Store) CreateImport(ctx context.Context, job Job, rows iter.Seq2[ImportRow, error]) (Job, error) {
+	ws, err := scope(ctx, "create import")
+	if err != nil {
+		return Job{}, err
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Job{}, fmt.Errorf("create import: %w", err)
 	}
 	defer tx.Rollback()
 
-	const insert = `INSERT INTO jobs (id, kind, journey_id) VALUES ($1, 'import', $2)`
-	if _, err := tx.ExecContext(ctx, insert, job.ID, job.JourneyID); err != nil {
+	const insert = `INSERT INTO jobs (id, kind, journey_id, workspace_id) VALUES ($1, 'import', $2, $3)`
+	if _, err := tx.ExecContext(ctx, insert, job.ID, job.JourneyID, ws); err != nil {
 		return Job{}, fmt.Errorf("insert job: %w", translate(err))
 	}
 	var total, invalid int
@@ -214,9 +238,14 @@ func endCopy(ctx context.Context, stmt *sql.Stmt) error {
 // PendingImportRows returns up to limit rows of the job not processed yet,
 // in file order.
 func (s *Store) PendingImportRows(ctx context.Context, jobID string, limit int) ([]ImportRow, error) {
+	ws, err := scope(ctx, "list import rows")
+	if err != nil {
+		return nil, err
+	}
 	const q = `SELECT line, user_id, profile, outcome FROM import_rows
-	WHERE job_id = $1 AND outcome = '' ORDER BY line LIMIT $2`
-	rows, err := s.db.QueryContext(ctx, q, jobID, limit)
+	WHERE job_id = $1 AND outcome = '' AND EXISTS (SELECT 1 FROM jobs WHERE workspace_id = $3 AND id = $1)
+	ORDER BY line LIMIT $2`
+	rows, err := s.db.QueryContext(ctx, q, jobID, limit, ws)
 	if err != nil {
 		return nil, fmt.Errorf("list import rows: %w", err)
 	}
@@ -243,6 +272,10 @@ func (s *Store) PendingImportRows(ctx context.Context, jobID string, limit int) 
 // the job's progress, in one transaction. Rows done already are not counted
 // again, so a page processed twice after a crash counts once.
 func (s *Store) CompleteImportRows(ctx context.Context, jobID string, rows []ImportRow) (Progress, error) {
+	ws, err := scope(ctx, "complete import rows")
+	if err != nil {
+		return Progress{}, err
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Progress{}, fmt.Errorf("complete import rows: %w", err)
@@ -258,9 +291,10 @@ func (s *Store) CompleteImportRows(ctx context.Context, jobID string, rows []Imp
 	UPDATE import_rows r SET outcome = u.outcome
 	FROM unnest($2::int[], $3::text[]) AS u(line, outcome)
 	WHERE r.job_id = $1 AND r.line = u.line AND r.outcome = ''
+	  AND EXISTS (SELECT 1 FROM jobs WHERE workspace_id = $4 AND id = $1)
 	RETURNING u.outcome`
 	var done []string
-	if err := tx.SelectContext(ctx, &done, q, jobID, lines, outcomes); err != nil {
+	if err := tx.SelectContext(ctx, &done, q, jobID, lines, outcomes, ws); err != nil {
 		return Progress{}, fmt.Errorf("complete import rows: %w", err)
 	}
 	var p Progress
@@ -277,7 +311,7 @@ func (s *Store) CompleteImportRows(ctx context.Context, jobID string, rows []Imp
 			p.Invalid++
 		}
 	}
-	if err := addProgress(ctx, tx, jobID, p); err != nil {
+	if err := addProgress(ctx, tx, ws, jobID, p); err != nil {
 		return Progress{}, err
 	}
 	return p, tx.Commit()
@@ -313,10 +347,14 @@ func EnrollOutcome(created bool, err error) (outcome, reason string, _ error) {
 // RecordEntry notes what an entry event did to a journey, once per event
 // and journey.
 func (s *Store) RecordEntry(ctx context.Context, eventID, journeyID, userID, outcome, reason string) error {
+	ws, err := scope(ctx, "record entry")
+	if err != nil {
+		return err
+	}
 	const q = `
-	INSERT INTO entries (event_id, journey_id, user_id, outcome, reason) VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT (event_id, journey_id) DO NOTHING`
-	if _, err := s.db.ExecContext(ctx, q, eventID, journeyID, userID, outcome, reason); err != nil {
+	INSERT INTO entries (workspace_id, event_id, journey_id, user_id, outcome, reason) VALUES ($6, $1, $2, $3, $4, $5)
+	ON CONFLICT (workspace_id, event_id, journey_id) DO NOTHING`
+	if _, err := s.db.ExecContext(ctx, q, eventID, journeyID, userID, outcome, reason, ws); err != nil {
 		return fmt.Errorf("record entry: %w", err)
 	}
 	return nil

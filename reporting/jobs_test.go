@@ -32,7 +32,7 @@ func numbered(n int, err error) iter.Seq2[reporting.ImportRow, error] {
 // nothing when the file turns out bad after some of them.
 func TestCreateImport(t *testing.T) {
 	s, _ := dbtest.New(t)
-	ctx := t.Context()
+	ctx := dbtest.Ctx()
 	newJourney(t, s, "cart")
 	const n = 25_000 // three batches
 
@@ -63,7 +63,7 @@ func TestCreateImport(t *testing.T) {
 // progress again.
 func TestJobLastError(t *testing.T) {
 	s, _ := dbtest.New(t)
-	ctx := t.Context()
+	ctx := dbtest.Ctx()
 	newJourney(t, s, "cart")
 	job, err := s.CreateJob(ctx, reporting.Job{ID: "stop-1", Kind: reporting.JobStop, JourneyID: "cart", Total: 10})
 	if err != nil {
@@ -99,7 +99,7 @@ func TestJobLastError(t *testing.T) {
 // ErrInvalid, which no retry fixes.
 func TestRefusedData(t *testing.T) {
 	s, _ := dbtest.New(t)
-	err := s.MergeUser(t.Context(), reporting.User{ID: "u1", Email: "a\x00b@example.com"})
+	err := s.MergeUser(dbtest.Ctx(), reporting.User{ID: "u1", Email: "a\x00b@example.com"})
 	if !errors.Is(err, reporting.ErrInvalid) {
 		t.Errorf("MergeUser with a NUL byte = %v, want ErrInvalid", err)
 	}

@@ -68,6 +68,10 @@ const journeyColumns = `id, name, type, goal_event, entry_event, exit_events, co
 // CreateJourney stores a new journey as version 1; an existing id is
 // ErrDuplicate.
 func (s *Store) CreateJourney(ctx context.Context, j Journey) (Journey, error) {
+	ws, err := scope(ctx, "insert journey")
+	if err != nil {
+		return Journey{}, err
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Journey{}, fmt.Errorf("insert journey: %w", err)
@@ -76,8 +80,8 @@ func (s *Store) CreateJourney(ctx context.Context, j Journey) (Journey, error) {
 
 	const q = `
 	INSERT INTO journeys (id, name, type, goal_event, entry_event, exit_events, conversion_window, reentry, config, holdout_percent,
-		send_window, transactional, match_property, listened_events, status)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active')
+		send_window, transactional, match_property, listened_events, status, workspace_id)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, 'active', $15)
 	RETURNING ` + journeyColumns
 	if j.ExitEvents == nil {
 		j.ExitEvents = pq.StringArray{}
@@ -90,12 +94,12 @@ func (s *Store) CreateJourney(ctx context.Context, j Journey) (Journey, error) {
 	}
 	var out Journey
 	err = tx.GetContext(ctx, &out, q, j.ID, j.Name, j.Type, j.GoalEvent, j.EntryEvent, j.ExitEvents,
-		j.ConversionWindow, j.Reentry, []byte(j.Config), j.HoldoutPercent, j.SendWindow, j.Transactional, j.Match, j.ListenedEvents)
+		j.ConversionWindow, j.Reentry, []byte(j.Config), j.HoldoutPercent, j.SendWindow, j.Transactional, j.Match, j.ListenedEvents, ws)
 	if err != nil {
 		return Journey{}, fmt.Errorf("insert journey: %w", translate(err))
 	}
-	const version = `INSERT INTO journey_versions (journey_id, version, config) VALUES ($1, 1, $2)`
-	if _, err := tx.ExecContext(ctx, version, out.ID, []byte(out.Config)); err != nil {
+	const version = `INSERT INTO journey_versions (workspace_id, journey_id, version, config) VALUES ($3, $1, 1, $2)`
+	if _, err := tx.ExecContext(ctx, version, out.ID, []byte(out.Config), ws); err != nil {
 		return Journey{}, fmt.Errorf("insert journey version: %w", err)
 	}
 	if err := tx.Commit(); err != nil {
@@ -122,6 +126,10 @@ type JourneyUpdate struct {
 
 // UpdateJourney applies u and returns the journey as it now is.
 func (s *Store) UpdateJourney(ctx context.Context, id string, u JourneyUpdate) (Journey, error) {
+	ws, err := scope(ctx, "update journey")
+	if err != nil {
+		return Journey{}, err
+	}
 	tx, err := s.db.BeginTxx(ctx, nil)
 	if err != nil {
 		return Journey{}, fmt.Errorf("update journey: %w", err)
@@ -139,20 +147,20 @@ func (s *Store) UpdateJourney(ctx context.Context, id string, u JourneyUpdate) (
 		transactional = COALESCE($8, transactional),
 		match_property = COALESCE($9, match_property),
 		updated_at = now()
-	WHERE id = $1
+	WHERE workspace_id = $10 AND id = $1
 	RETURNING ` + journeyColumns
 	var config []byte
 	if u.Config != nil {
 		config = u.Config
 	}
 	var out Journey
-	err = tx.GetContext(ctx, &out, q, id, u.Name, u.Status, config, u.ListenedEvents, u.SetSendWindow, u.SendWindow, u.Transactional, u.Match)
+	err = tx.GetContext(ctx, &out, q, id, u.Name, u.Status, config, u.ListenedEvents, u.SetSendWindow, u.SendWindow, u.Transactional, u.Match, ws)
 	if err != nil {
 		return Journey{}, fmt.Errorf("update journey: %w", translate(err))
 	}
 	if u.Config != nil {
-		const version = `INSERT INTO journey_versions (journey_id, version, config) VALUES ($1, $2, $3)`
-		if _, err := tx.ExecContext(ctx, version, out.ID, out.Version, config); err != nil {
+		const version = `INSERT INTO journey_versions (workspace_id, journey_id, version, config) VALUES ($4, $1, $2, $3)`
+		if _, err := tx.ExecContext(ctx, version, out.ID, out.Version, config, ws); err != nil {
 			return Journey{}, fmt.Errorf("insert journey version: %w", err)
 		}
 	}
@@ -164,9 +172,13 @@ func (s *Store) UpdateJourney(ctx context.Context, id string, u JourneyUpdate) (
 
 // Journey returns the journey with the given id.
 func (s *Store) Journey(ctx context.Context, id string) (Journey, error) {
-	const q = `SELECT ` + journeyColumns + ` FROM journeys WHERE id = $1`
+	ws, err := scope(ctx, "get journey")
+	if err != nil {
+		return Journey{}, err
+	}
+	const q = `SELECT ` + journeyColumns + ` FROM journeys WHERE workspace_id = $2 AND id = $1`
 	var j Journey
-	if err := s.db.GetContext(ctx, &j, q, id); err != nil {
+	if err := s.db.GetContext(ctx, &j, q, id, ws); err != nil {
 		return Journey{}, fmt.Errorf("get journey: %w", translate(err))
 	}
 	return j, nil
@@ -174,9 +186,13 @@ func (s *Store) Journey(ctx context.Context, id string) (Journey, error) {
 
 // Journeys lists every journey, newest first.
 func (s *Store) Journeys(ctx context.Context) ([]Journey, error) {
-	const q = `SELECT ` + journeyColumns + ` FROM journeys ORDER BY created_at DESC, id`
+	ws, err := scope(ctx, "list journeys")
+	if err != nil {
+		return nil, err
+	}
+	const q = `SELECT ` + journeyColumns + ` FROM journeys WHERE workspace_id = $1 ORDER BY created_at DESC, id`
 	js := []Journey{}
-	if err := s.db.SelectContext(ctx, &js, q); err != nil {
+	if err := s.db.SelectContext(ctx, &js, q, ws); err != nil {
 		return nil, fmt.Errorf("list journeys: %w", err)
 	}
 	return js, nil
@@ -184,10 +200,14 @@ func (s *Store) Journeys(ctx context.Context) ([]Journey, error) {
 
 // JourneysEnteredBy lists the active journeys whose entry event is name.
 func (s *Store) JourneysEnteredBy(ctx context.Context, name string) ([]Journey, error) {
+	ws, err := scope(ctx, "list journeys entered by "+name)
+	if err != nil {
+		return nil, err
+	}
 	const q = `SELECT ` + journeyColumns + ` FROM journeys
-	WHERE entry_event = $1 AND status = 'active' ORDER BY id`
+	WHERE workspace_id = $2 AND entry_event = $1 AND status = 'active' ORDER BY id`
 	js := []Journey{}
-	if err := s.db.SelectContext(ctx, &js, q, name); err != nil {
+	if err := s.db.SelectContext(ctx, &js, q, name, ws); err != nil {
 		return nil, fmt.Errorf("list journeys entered by %s: %w", name, err)
 	}
 	return js, nil

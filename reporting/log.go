@@ -49,16 +49,23 @@ type Entry struct {
 // Record appends e to the log. Recording the same step and kind of the same
 // enrollment again changes nothing, so retried activities record once.
 func (s *Store) Record(ctx context.Context, e Entry) error {
-	return record(ctx, s.db, e)
+	ws, err := scope(ctx, "record "+e.Kind)
+	if err != nil {
+		return err
+	}
+	return record(ctx, s.db, ws, e)
 }
 
-func record(ctx context.Context, db sqlx.ExtContext, e Entry) error {
+// record appends e to the log of workspace ws; an enrollment of another
+// workspace records nothing.
+func record(ctx context.Context, db sqlx.ExtContext, ws string, e Entry) error {
 	const q = `
-	INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)
-	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)
+	INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)
+	SELECT $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
+	WHERE EXISTS (SELECT 1 FROM enrollments WHERE id = $1 AND workspace_id = $13)
 	ON CONFLICT (enrollment_id, step, kind) DO NOTHING`
 	version := max(e.Version, 1)
-	_, err := db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.StepID, e.Kind, e.Channel, e.Template, e.Detail, version, e.Revenue, e.At)
+	_, err := db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.StepID, e.Kind, e.Channel, e.Template, e.Detail, version, e.Revenue, e.At, ws)
 	if err != nil {
 		return fmt.Errorf("record %s: %w", e.Kind, err)
 	}
@@ -67,11 +74,15 @@ func record(ctx context.Context, db sqlx.ExtContext, e Entry) error {
 
 // Timeline returns the log of one enrollment in the order it happened.
 func (s *Store) Timeline(ctx context.Context, enrollmentID int64) ([]Entry, error) {
+	ws, err := scope(ctx, "get timeline")
+	if err != nil {
+		return nil, err
+	}
 	const q = `
 	SELECT enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at
-	FROM journey_events WHERE enrollment_id = $1 ORDER BY at, id`
+	FROM journey_events WHERE enrollment_id = $1 AND workspace_id = $2 ORDER BY at, id`
 	es := []Entry{}
-	if err := s.db.SelectContext(ctx, &es, q, enrollmentID); err != nil {
+	if err := s.db.SelectContext(ctx, &es, q, enrollmentID, ws); err != nil {
 		return nil, fmt.Errorf("get timeline: %w", err)
 	}
 	return es, nil

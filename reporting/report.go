@@ -98,16 +98,20 @@ type statRow struct {
 // from to the day of to (UTC, both included). It reads the journey_stats
 // rollup and one partial index, so its cost does not grow with the log.
 func (s *Store) Report(ctx context.Context, j Journey, from, to time.Time) (Report, error) {
+	ws, err := scope(ctx, "report")
+	if err != nil {
+		return Report{}, err
+	}
 	from, to = Day0(from), Day0(to)
 	r := newReport(j.ID)
 	r.From, r.To = from.Format(DayFormat), to.Format(DayFormat)
 
 	const stats = `
 	SELECT holdout, step, kind, outcome, channel, template, reason, sum(n)::bigint AS n
-	FROM journey_stats WHERE journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date
+	FROM journey_stats WHERE workspace_id = $4 AND journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date
 	GROUP BY holdout, step, kind, outcome, channel, template, reason`
 	var rows []statRow
-	if err := s.db.SelectContext(ctx, &rows, stats, j.ID, r.From, r.To); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, stats, j.ID, r.From, r.To, ws); err != nil {
 		return Report{}, fmt.Errorf("sum journey stats: %w", err)
 	}
 	steps := funnelSteps{}
@@ -123,10 +127,10 @@ func (s *Store) Report(ctx context.Context, j Journey, from, to time.Time) (Repo
 	SELECT CASE GROUPING(holdout, step, channel, template) WHEN 15 THEN 'all' WHEN 7 THEN 'group' ELSE 'send' END AS of,
 		coalesce(holdout, false) AS holdout, coalesce(step, 0) AS step, coalesce(channel, '') AS channel,
 		coalesce(template, '') AS template, sum(nullif(revenue, 'NaN')) AS revenue
-	FROM journey_stats WHERE journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date AND outcome = 'converted'
+	FROM journey_stats WHERE workspace_id = $4 AND journey_id = $1 AND cohort_day BETWEEN $2::date AND $3::date AND outcome = 'converted'
 	GROUP BY GROUPING SETS ((), (holdout), (step, channel, template))`
 	var sums []revenueRow
-	if err := s.db.SelectContext(ctx, &sums, revenues, j.ID, r.From, r.To); err != nil {
+	if err := s.db.SelectContext(ctx, &sums, revenues, j.ID, r.From, r.To, ws); err != nil {
 		return Report{}, fmt.Errorf("sum journey revenue: %w", err)
 	}
 	for _, row := range sums {
@@ -143,16 +147,16 @@ func (s *Store) Report(ctx context.Context, j Journey, from, to time.Time) (Repo
 	const median = `
 	SELECT percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM ended_at - enrolled_at))
 	FROM enrollments
-	WHERE journey_id = $1 AND status = 'converted' AND enrolled_at >= $2 AND enrolled_at < $3`
+	WHERE workspace_id = $4 AND journey_id = $1 AND status = 'converted' AND enrolled_at >= $2 AND enrolled_at < $3`
 	var m sql.NullFloat64
-	if err := s.db.GetContext(ctx, &m, median, j.ID, from, to.AddDate(0, 0, 1)); err != nil {
+	if err := s.db.GetContext(ctx, &m, median, j.ID, from, to.AddDate(0, 0, 1), ws); err != nil {
 		return Report{}, fmt.Errorf("median time to convert: %w", err)
 	}
 	if m.Valid {
 		r.MedianTimeToConvert = &m.Float64
 	}
 
-	daily, err := s.daily(ctx, j.ID, from, to)
+	daily, err := s.daily(ctx, ws, j.ID, from, to)
 	if err != nil {
 		return Report{}, err
 	}
@@ -162,17 +166,17 @@ func (s *Store) Report(ctx context.Context, j Journey, from, to time.Time) (Repo
 
 // daily returns the journey's enrollments, sends and conversions on each
 // day from from to to.
-func (s *Store) daily(ctx context.Context, journeyID string, from, to time.Time) ([]Day, error) {
+func (s *Store) daily(ctx context.Context, ws, journeyID string, from, to time.Time) ([]Day, error) {
 	const q = `
 	SELECT to_char(day, 'YYYY-MM-DD') AS day, kind, sum(n) AS n FROM journey_stats
-	WHERE journey_id = $1 AND day BETWEEN $2::date AND $3::date AND kind IN ('enrolled', 'sent', 'converted')
+	WHERE workspace_id = $4 AND journey_id = $1 AND day BETWEEN $2::date AND $3::date AND kind IN ('enrolled', 'sent', 'converted')
 	GROUP BY day, kind`
 	var rows []struct {
 		Day  string `db:"day"`
 		Kind string `db:"kind"`
 		N    int    `db:"n"`
 	}
-	if err := s.db.SelectContext(ctx, &rows, q, journeyID, from.Format(DayFormat), to.Format(DayFormat)); err != nil {
+	if err := s.db.SelectContext(ctx, &rows, q, journeyID, from.Format(DayFormat), to.Format(DayFormat), ws); err != nil {
 		return nil, fmt.Errorf("daily journey stats: %w", err)
 	}
 	days := []Day{}

@@ -1,7 +1,6 @@
 package reporting_test
 
 import (
-	"context"
 	"encoding/json"
 	"strings"
 	"testing"
@@ -22,7 +21,7 @@ import (
 //	go test -run '^$' -bench Report -benchtime 200x ./reporting/
 func BenchmarkReport(b *testing.B) {
 	s, _ := dbtest.New(b)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	j, err := s.CreateJourney(ctx, reporting.Journey{
 		ID: "bench", Name: "Bench", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`), HoldoutPercent: 10,
 	})
@@ -31,16 +30,17 @@ func BenchmarkReport(b *testing.B) {
 	}
 	from := time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 	const enrollments = `
-	INSERT INTO enrollments (id, journey_id, user_id, workflow_id, status, exit_reason, enrolled_at, ended_at, holdout)
-	SELECT i, 'bench', 'u' || i, 'journey/bench/user/u' || i,
+	INSERT INTO enrollments (workspace_id, id, journey_id, user_id, workflow_id, status, exit_reason, enrolled_at, ended_at, holdout)
+	SELECT 'default', i, 'bench', 'u' || i, 'journey/bench/user/u' || i,
 		CASE WHEN i % 5 = 0 THEN 'converted' ELSE 'exited' END,
 		CASE WHEN i % 5 = 0 THEN 'purchase' ELSE 'not_converted' END,
 		t, t + interval '80 hours', i % 10 = 0
 	FROM generate_series(1, 200000) i,
 		LATERAL (SELECT $1::timestamptz + (i % 30) * interval '1 day' + (i * 37 % 86400) * interval '1 second' AS t) w`
 	const events = `
-	INSERT INTO journey_events (enrollment_id, journey_id, user_id, step, kind, channel, template, detail, revenue, at)
-	SELECT e.id, 'bench', e.user_id, x.step, x.kind, x.channel, x.template, x.detail, x.revenue, e.enrolled_at + x.after
+	INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, kind, channel, template, detail, revenue, at)
+	SELECT 'default', e.id, 'bench',
+ e.user_id, x.step, x.kind, x.channel, x.template, x.detail, x.revenue, e.enrolled_at + x.after
 	FROM enrollments e, generate_series(0, 4) k,
 	LATERAL (SELECT
 		CASE WHEN k = 4 THEN 3 ELSE k END AS step,

@@ -1,7 +1,6 @@
 package reporting_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -25,7 +24,7 @@ type cohort struct {
 func newCohort(t *testing.T, holdoutPercent int) cohort {
 	t.Helper()
 	s, _ := dbtest.New(t)
-	j, err := s.CreateJourney(context.Background(), reporting.Journey{
+	j, err := s.CreateJourney(dbtest.Ctx(), reporting.Journey{
 		ID: "cart", Name: "سبد خرید", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`), HoldoutPercent: holdoutPercent,
 	})
 	if err != nil {
@@ -37,10 +36,10 @@ func newCohort(t *testing.T, holdoutPercent int) cohort {
 // enroll enrolls user at the given time and returns the enrollment.
 func (c cohort) enroll(user string, at time.Time) reporting.Enrollment {
 	c.t.Helper()
-	const q = `INSERT INTO enrollments (journey_id, user_id, workflow_id, holdout, enrolled_at)
-	VALUES ($1, $2, $3, $4, $5) RETURNING id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at`
+	const q = `INSERT INTO enrollments (workspace_id, journey_id, user_id, workflow_id, holdout, enrolled_at)
+	VALUES ('default', $1, $2, $3, $4, $5) RETURNING id, journey_id, user_id, workflow_id, run_id, status, exit_reason, enrolled_at, ended_at, source, holdout, first_step_at, workspace_id`
 	var e reporting.Enrollment
-	holdout := reporting.InHoldout(c.j.ID, user, c.j.HoldoutPercent)
+	holdout := reporting.InHoldout(reporting.DefaultWorkspace, c.j.ID, user, c.j.HoldoutPercent)
 	if err := c.s.DB().Get(&e, q, c.j.ID, user, "journey/"+c.j.ID+"/user/"+user, holdout, at); err != nil {
 		c.t.Fatal(err)
 	}
@@ -52,7 +51,7 @@ func (c cohort) record(e reporting.Enrollment, entry reporting.Entry) {
 	c.t.Helper()
 	entry.EnrollmentID, entry.JourneyID, entry.UserID = e.ID, e.JourneyID, e.UserID
 	for range 2 { // recorded twice, counted once
-		if err := c.s.Record(context.Background(), entry); err != nil {
+		if err := c.s.Record(dbtest.Ctx(), entry); err != nil {
 			c.t.Fatal(err)
 		}
 	}
@@ -61,7 +60,7 @@ func (c cohort) record(e reporting.Enrollment, entry reporting.Entry) {
 func (c cohort) end(e reporting.Enrollment, status string, entry reporting.Entry) {
 	c.t.Helper()
 	entry.EnrollmentID, entry.JourneyID, entry.UserID = e.ID, e.JourneyID, e.UserID
-	if err := c.s.EndEnrollment(context.Background(), e.ID, status, entry); err != nil {
+	if err := c.s.EndEnrollment(dbtest.Ctx(), e.ID, status, entry); err != nil {
 		c.t.Fatal(err)
 	}
 }
@@ -72,7 +71,7 @@ func users(journeyID string, percent, n int, held bool) []string {
 	var out []string
 	for i := 0; len(out) < n; i++ {
 		u := fmt.Sprintf("u%d", i)
-		if reporting.InHoldout(journeyID, u, percent) == held {
+		if reporting.InHoldout(reporting.DefaultWorkspace, journeyID, u, percent) == held {
 			out = append(out, u)
 		}
 	}
@@ -116,7 +115,7 @@ func TestReport(t *testing.T) {
 	s, j := seedReport(t)
 	day := func(d int) time.Time { return time.Date(2026, 3, d, 0, 0, 0, 0, time.UTC) }
 
-	r, err := s.Report(context.Background(), j, day(1), day(2))
+	r, err := s.Report(dbtest.Ctx(), j, day(1), day(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -169,7 +168,7 @@ func TestReport(t *testing.T) {
 
 	// Day 2's cohort: the runs that entered that day, whatever happened to
 	// day 1's runs then; only the daily series counts day 1's conversion.
-	r, err = s.Report(context.Background(), j, day(2), day(2))
+	r, err = s.Report(dbtest.Ctx(), j, day(2), day(2))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -187,7 +186,7 @@ func TestReport(t *testing.T) {
 // trigger kept.
 func TestReportRollupRebuild(t *testing.T) {
 	s, j := seedReport(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	from, to := time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC), time.Date(2026, 3, 2, 0, 0, 0, 0, time.UTC)
 	kept, err := s.Report(ctx, j, from, to)
 	if err != nil {
@@ -209,7 +208,7 @@ func TestReportRollupRebuild(t *testing.T) {
 
 func TestSummaries(t *testing.T) {
 	s, _ := seedReport(t)
-	sums, err := s.Summaries(context.Background())
+	sums, err := s.Summaries(dbtest.Ctx())
 	if err != nil {
 		t.Fatal(err)
 	}

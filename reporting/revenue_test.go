@@ -1,7 +1,6 @@
 package reporting_test
 
 import (
-	"context"
 	"encoding/json"
 	"fmt"
 	"math"
@@ -10,6 +9,7 @@ import (
 	"time"
 
 	"journeys/reporting"
+	"journeys/reporting/dbtest"
 )
 
 // TestReportSurvivesAbsurdRevenue writes conversions with revenue no
@@ -18,7 +18,7 @@ import (
 // with every revenue figure the exact sum saturated to a finite number.
 func TestReportSurvivesAbsurdRevenue(t *testing.T) {
 	c := newCohort(t, 50)
-	s, j, ctx := c.s, c.j, context.Background()
+	s, j, ctx := c.s, c.j, dbtest.Ctx()
 	day := time.Date(2026, 3, 1, 9, 0, 0, 0, time.UTC)
 	tr, ctl := users("cart", 50, 4, false), users("cart", 50, 2, true)
 	convert := func(user string, step int, channel string, v float64) {

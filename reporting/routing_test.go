@@ -1,7 +1,6 @@
 package reporting_test
 
 import (
-	"context"
 	"encoding/json"
 	"slices"
 	"testing"
@@ -14,7 +13,7 @@ import (
 
 func TestActiveEnrollmentsForEvent(t *testing.T) {
 	s, _ := dbtest.New(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	create := func(j reporting.Journey) reporting.Journey {
 		t.Helper()
 		j.Name, j.Type, j.GoalEvent, j.Config = j.ID, "welcome_series", "purchase", json.RawMessage(`{}`)
@@ -76,7 +75,7 @@ func TestActiveEnrollmentsForEvent(t *testing.T) {
 
 func TestJourneyControlsStored(t *testing.T) {
 	s, _ := dbtest.New(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	window := &reporting.SendWindow{Days: []string{"mon", "tue"}, Start: "09:00", End: "21:00"}
 	j, err := s.CreateJourney(ctx, reporting.Journey{ID: "w", Name: "W", Type: "welcome_series", GoalEvent: "purchase",
 		EntryEvent: "signed_up", Config: json.RawMessage(`{}`), SendWindow: window, Transactional: true, Match: "account_id",

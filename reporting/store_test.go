@@ -1,7 +1,6 @@
 package reporting_test
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"sync"
@@ -14,7 +13,7 @@ import (
 
 func newJourney(t *testing.T, s *reporting.Store, id string) reporting.Journey {
 	t.Helper()
-	j, err := s.CreateJourney(context.Background(), reporting.Journey{
+	j, err := s.CreateJourney(dbtest.Ctx(), reporting.Journey{
 		ID: id, Name: "Cart", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`),
 	})
 	if err != nil {
@@ -29,7 +28,7 @@ func claim(j reporting.Journey, user string) reporting.Claim {
 
 func TestMigrateTwice(t *testing.T) {
 	s, _ := dbtest.New(t)
-	if err := s.Migrate(context.Background()); err != nil {
+	if err := s.Migrate(dbtest.Ctx()); err != nil {
 		t.Fatalf("second migrate: %v", err)
 	}
 }
@@ -37,11 +36,11 @@ func TestMigrateTwice(t *testing.T) {
 func TestCreateJourneyDuplicate(t *testing.T) {
 	s, _ := dbtest.New(t)
 	newJourney(t, s, "cart")
-	_, err := s.CreateJourney(context.Background(), reporting.Journey{ID: "cart", Name: "x", Type: "t", GoalEvent: "g", Config: json.RawMessage(`{}`)})
+	_, err := s.CreateJourney(dbtest.Ctx(), reporting.Journey{ID: "cart", Name: "x", Type: "t", GoalEvent: "g", Config: json.RawMessage(`{}`)})
 	if !errors.Is(err, reporting.ErrDuplicate) {
 		t.Errorf("err = %v, want ErrDuplicate", err)
 	}
-	if _, err := s.Journey(context.Background(), "nope"); !errors.Is(err, reporting.ErrNotFound) {
+	if _, err := s.Journey(dbtest.Ctx(), "nope"); !errors.Is(err, reporting.ErrNotFound) {
 		t.Errorf("err = %v, want ErrNotFound", err)
 	}
 }
@@ -49,7 +48,7 @@ func TestCreateJourneyDuplicate(t *testing.T) {
 func TestClaimEnrollmentConcurrent(t *testing.T) {
 	s, _ := dbtest.New(t)
 	j := newJourney(t, s, "cart")
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 
 	const n = 16
 	var wg sync.WaitGroup
@@ -92,7 +91,7 @@ func TestClaimEnrollmentConcurrent(t *testing.T) {
 func TestRecordAndDeliveryAreIdempotent(t *testing.T) {
 	s, _ := dbtest.New(t)
 	j := newJourney(t, s, "cart")
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	e, _, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
 	if err != nil {
 		t.Fatal(err)
@@ -127,7 +126,7 @@ func TestRecordAndDeliveryAreIdempotent(t *testing.T) {
 
 func TestReentryRules(t *testing.T) {
 	s, _ := dbtest.New(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	tests := []struct {
 		rule      string
 		wantAgain bool
@@ -161,7 +160,7 @@ func TestReentryRules(t *testing.T) {
 
 func TestClaimRefusedOncePaused(t *testing.T) {
 	s, _ := dbtest.New(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	j := newJourney(t, s, "cart")
 	paused := reporting.JourneyPaused
 	if _, err := s.UpdateJourney(ctx, "cart", reporting.JourneyUpdate{Status: &paused}); err != nil {
@@ -180,7 +179,7 @@ func TestClaimRefusedOncePaused(t *testing.T) {
 func TestClaimLogsEnrollment(t *testing.T) {
 	s, _ := dbtest.New(t)
 	j := newJourney(t, s, "cart")
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	c := claim(j, "u1")
 	c.Detail = "entered on add_to_cart (event e1)"
 	e, created, err := s.ClaimEnrollment(ctx, c)

@@ -58,11 +58,15 @@ type UserPatch struct {
 // PatchUser creates the user from p, or changes the fields p sets and keeps
 // the others. A new push token clears PushTokenInvalidAt.
 func (s *Store) PatchUser(ctx context.Context, id string, p UserPatch) (User, error) {
+	ws, err := scope(ctx, "upsert user")
+	if err != nil {
+		return User{}, err
+	}
 	const q = `
-	INSERT INTO users (id, email, phone, push_token, timezone, locale, attributes, unsubscribed)
-	VALUES ($1, coalesce($2::text, ''), coalesce($3::text, ''), coalesce($4::text, ''),
+	INSERT INTO users (workspace_id, id, email, phone, push_token, timezone, locale, attributes, unsubscribed)
+	VALUES ($11, $1, coalesce($2::text, ''), coalesce($3::text, ''), coalesce($4::text, ''),
 		coalesce($5::text, ''), coalesce($6::text, ''), $7::jsonb, coalesce($10::text[], '{}'))
-	ON CONFLICT (id) DO UPDATE SET
+	ON CONFLICT (workspace_id, id) DO UPDATE SET
 		email = coalesce($2::text, users.email),
 		phone = coalesce($3::text, users.phone),
 		push_token = coalesce($4::text, users.push_token),
@@ -88,8 +92,8 @@ func (s *Store) PatchUser(ctx context.Context, id string, p UserPatch) (User, er
 		unsubscribed = pq.StringArray(*p.Unsubscribed)
 	}
 	var out User
-	err := s.db.GetContext(ctx, &out, q, id, p.Email, p.Phone, p.PushToken, p.Timezone, p.Locale,
-		[]byte(attrs), remove, p.ReplaceAttributes, unsubscribed)
+	err = s.db.GetContext(ctx, &out, q, id, p.Email, p.Phone, p.PushToken, p.Timezone, p.Locale,
+		[]byte(attrs), remove, p.ReplaceAttributes, unsubscribed, ws)
 	if err != nil {
 		return User{}, fmt.Errorf("upsert user: %w", translate(err))
 	}
@@ -98,9 +102,13 @@ func (s *Store) PatchUser(ctx context.Context, id string, p UserPatch) (User, er
 
 // User returns the profile of the user with the given id.
 func (s *Store) User(ctx context.Context, id string) (User, error) {
-	const q = `SELECT ` + userColumns + ` FROM users WHERE id = $1`
+	ws, err := scope(ctx, "get user")
+	if err != nil {
+		return User{}, err
+	}
+	const q = `SELECT ` + userColumns + ` FROM users WHERE workspace_id = $2 AND id = $1`
 	var u User
-	if err := s.db.GetContext(ctx, &u, q, id); err != nil {
+	if err := s.db.GetContext(ctx, &u, q, id, ws); err != nil {
 		return User{}, fmt.Errorf("get user: %w", translate(err))
 	}
 	return u, nil
@@ -109,10 +117,14 @@ func (s *Store) User(ctx context.Context, id string) (User, error) {
 // InvalidatePushToken notes that FCM refused token as dead, unless the user
 // has another token by now.
 func (s *Store) InvalidatePushToken(ctx context.Context, userID, token string) error {
+	ws, err := scope(ctx, "invalidate push token")
+	if err != nil {
+		return err
+	}
 	const q = `
 	UPDATE users SET push_token_invalid_at = now()
-	WHERE id = $1 AND push_token = $2 AND push_token_invalid_at IS NULL`
-	if _, err := s.db.ExecContext(ctx, q, userID, token); err != nil {
+	WHERE workspace_id = $3 AND id = $1 AND push_token = $2 AND push_token_invalid_at IS NULL`
+	if _, err := s.db.ExecContext(ctx, q, userID, token, ws); err != nil {
 		return fmt.Errorf("invalidate push token: %w", err)
 	}
 	return nil
@@ -122,10 +134,14 @@ func (s *Store) InvalidatePushToken(ctx context.Context, userID, token string) e
 // others: audience imports carry only some columns. Attributes are merged
 // key by key.
 func (s *Store) MergeUser(ctx context.Context, u User) error {
+	ws, err := scope(ctx, "merge user")
+	if err != nil {
+		return err
+	}
 	const q = `
-	INSERT INTO users (id, email, phone, push_token, timezone, locale, attributes)
-	VALUES ($1, $2, $3, $4, $5, $6, COALESCE($7, '{}'::jsonb))
-	ON CONFLICT (id) DO UPDATE SET
+	INSERT INTO users (workspace_id, id, email, phone, push_token, timezone, locale, attributes)
+	VALUES ($8, $1, $2, $3, $4, $5, $6, COALESCE($7, '{}'::jsonb))
+	ON CONFLICT (workspace_id, id) DO UPDATE SET
 		email = COALESCE(NULLIF(EXCLUDED.email, ''), users.email),
 		phone = COALESCE(NULLIF(EXCLUDED.phone, ''), users.phone),
 		push_token = COALESCE(NULLIF(EXCLUDED.push_token, ''), users.push_token),
@@ -139,7 +155,7 @@ func (s *Store) MergeUser(ctx context.Context, u User) error {
 	if len(u.Attributes) > 0 {
 		attrs = u.Attributes
 	}
-	_, err := s.db.ExecContext(ctx, q, u.ID, u.Email, u.Phone, u.PushToken, u.Timezone, u.Locale, attrs)
+	_, err = s.db.ExecContext(ctx, q, u.ID, u.Email, u.Phone, u.PushToken, u.Timezone, u.Locale, attrs, ws)
 	if err != nil {
 		return fmt.Errorf("merge user: %w", translate(err))
 	}
@@ -148,10 +164,14 @@ func (s *Store) MergeUser(ctx context.Context, u User) error {
 
 // Unsubscribe adds channel to the channels the user opted out of.
 func (s *Store) Unsubscribe(ctx context.Context, userID, channel string) error {
+	ws, err := scope(ctx, "unsubscribe")
+	if err != nil {
+		return err
+	}
 	const q = `
 	UPDATE users SET unsubscribed = array_append(unsubscribed, $2), updated_at = now()
-	WHERE id = $1 AND NOT ($2 = ANY (unsubscribed))`
-	res, err := s.db.ExecContext(ctx, q, userID, channel)
+	WHERE workspace_id = $3 AND id = $1 AND NOT ($2 = ANY (unsubscribed))`
+	res, err := s.db.ExecContext(ctx, q, userID, channel, ws)
 	if err != nil {
 		return fmt.Errorf("unsubscribe: %w", err)
 	}

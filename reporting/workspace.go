@@ -3,6 +3,7 @@ package reporting
 import (
 	"context"
 	"errors"
+	"fmt"
 )
 
 // DefaultWorkspace holds what a deployment had before it served several
@@ -29,4 +30,14 @@ func WorkspaceOf(ctx context.Context) (string, error) {
 		return "", ErrNoWorkspace
 	}
 	return id, nil
+}
+
+// scope returns the workspace of ctx for the store call op, or
+// ErrNoWorkspace wrapped with op when ctx names none.
+func scope(ctx context.Context, op string) (string, error) {
+	ws, err := WorkspaceOf(ctx)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", op, err)
+	}
+	return ws, nil
 }

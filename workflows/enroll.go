@@ -74,8 +74,12 @@ func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, sou
 		detail = fmt.Sprintf("entered on %s (event %s)", trigger.Name, trigger.EventID)
 		match = reporting.MatchValue(trigger.Properties, j.Match)
 	}
+	ws, err := reporting.WorkspaceOf(ctx)
+	if err != nil {
+		return Enrollment{}, fmt.Errorf("enroll: %w", err)
+	}
 	claim := reporting.Claim{
-		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(j.ID, userID), Source: source, Detail: detail, MatchValue: match,
+		Journey: j, UserID: userID, WorkflowID: journey.WorkflowID(ws, j.ID, userID), Source: source, Detail: detail, MatchValue: match,
 	}
 	e, created, err := en.Store.ClaimEnrollment(ctx, claim)
 	if err != nil {
@@ -171,7 +175,7 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 func RunInput(typ Type, j reporting.Journey, e reporting.Enrollment, trigger *journey.Event) journey.Input {
 	window, _ := time.ParseDuration(j.ConversionWindow)
 	return journey.Input{
-		Kit:       journey.Kit2,
+		Kit: journey.Kit2, Workspace: e.Workspace,
 		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
 		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
 		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
@@ -196,7 +200,7 @@ func (en *Enroller) Signal(ctx context.Context, e reporting.Enrollment, name str
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
 		WorkflowIDReusePolicy:    enumspb.WORKFLOW_ID_REUSE_POLICY_REJECT_DUPLICATE,
 	}
-	in := journey.Input{Kit: journey.Kit2, JourneyID: e.JourneyID, UserID: e.UserID, EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, Wake: true}
+	in := journey.Input{Kit: journey.Kit2, Workspace: e.Workspace, JourneyID: e.JourneyID, UserID: e.UserID, EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, Wake: true}
 	run, err := en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, name, arg, opts, kitv1.Workflow, in)
 	var started *serviceerror.WorkflowExecutionAlreadyStarted
 	switch {

@@ -41,7 +41,7 @@ func (r run) GetRunID() string { return "run-of-" + r.id }
 
 func TestEnrollPassesTheJourneyControls(t *testing.T) {
 	store, _ := dbtest.New(t)
-	ctx := context.Background()
+	ctx := dbtest.Ctx()
 	create := func(j reporting.Journey) reporting.Journey {
 		t.Helper()
 		j.Name, j.GoalEvent, j.Config = j.ID, "purchase", json.RawMessage(`{}`)

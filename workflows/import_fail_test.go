@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/converter"
 	"go.temporal.io/sdk/testsuite"
+	"go.temporal.io/sdk/workflow"
 
 	"journeys/activities"
 	"journeys/reporting"
@@ -46,7 +47,7 @@ func rowsOf(rows ...reporting.ImportRow) iter.Seq2[reporting.ImportRow, error] {
 // when the retries run out.
 func TestImportJobFailsVisibly(t *testing.T) {
 	store, _ := dbtest.New(t)
-	ctx := t.Context()
+	ctx := dbtest.Ctx()
 	journey := reporting.Journey{ID: "cart", Name: "Cart", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`)}
 	if _, err := store.CreateJourney(ctx, journey); err != nil {
 		t.Fatal(err)
@@ -80,6 +81,8 @@ func TestImportJobFailsVisibly(t *testing.T) {
 			}
 			var suite testsuite.WorkflowTestSuite
 			env := suite.NewTestWorkflowEnvironment()
+			// The run names no workspace: its activities act in default.
+			env.SetContextPropagators([]workflow.ContextPropagator{activities.WorkspacePropagator{}})
 			Register(env)
 			env.RegisterActivity(&activities.Jobs{Store: store, Enroller: &Enroller{Store: store, Temporal: downTemporal{}}})
 			attempts := 0

@@ -63,7 +63,7 @@ func TestMigrateCommand(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer store.Close()
-	if _, err := store.Journeys(context.Background()); err != nil {
+	if _, err := store.Journeys(reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace)); err != nil {
 		t.Errorf("the database is not migrated: %v", err)
 	}
 	resp, err := ts.GetDefaultClient().OperatorService().ListSearchAttributes(context.Background(),

@@ -21,6 +21,7 @@ type config struct {
 	TemporalUIURL   string
 	DataDir         string
 	APIKey          string
+	AdminKey        string
 	Role            string
 	OfferSecret     string
 	PublicURL       string
@@ -64,7 +65,8 @@ var settings = append([]setting{
 	{"JOURNEYS_TEMPORAL_UI_ADDR", "ui-addr", "127.0.0.1:8233", "where the embedded Temporal UI listens", func(c *config) *string { return &c.UIAddr }, "dev"},
 	{"JOURNEYS_TEMPORAL_UI_URL", "temporal-ui-url", "", "the Temporal UI's address, for links to runs (dev: http://<JOURNEYS_TEMPORAL_UI_ADDR>)", func(c *config) *string { return &c.TemporalUIURL }, "dev serve"},
 	{"JOURNEYS_DATA_DIR", "data-dir", ".journeys", "where the embedded Temporal server keeps its SQLite file", func(c *config) *string { return &c.DataDir }, "dev"},
-	{"JOURNEYS_API_KEY", "api-key", "", "the bearer token the API requires", func(c *config) *string { return &c.APIKey }, "dev serve"},
+	{"JOURNEYS_API_KEY", "api-key", "", "a key of the default workspace, kept from before workspaces (dev: dev)", func(c *config) *string { return &c.APIKey }, "dev serve"},
+	{"JOURNEYS_ADMIN_KEY", "admin-key", "", "the bearer token of the admin routes, /v1/workspaces (dev: dev-admin)", func(c *config) *string { return &c.AdminKey }, "dev serve"},
 	{"JOURNEYS_ROLE", "role", "all", "what serve runs: api, worker or all", func(c *config) *string { return &c.Role }, "serve"},
 	{"JOURNEYS_PUBLIC_URL", "public-url", "", "where people reach the API from their mail, for unsubscribe links (dev: http://<JOURNEYS_HTTP_ADDR>)", func(c *config) *string { return &c.PublicURL }, "dev serve"},
 	{"JOURNEYS_OFFER_SECRET", "offer-secret", "", "the key discount codes are derived with", func(c *config) *string { return &c.OfferSecret }, "dev serve"},
@@ -183,8 +185,8 @@ func (c config) check(command string) error {
 		if c.Role != "api" && c.Role != "worker" && c.Role != "all" {
 			return fmt.Errorf("JOURNEYS_ROLE: %q is not one of api, worker, all", c.Role)
 		}
-		if c.APIKey == "" && c.Role != "worker" {
-			return errors.New("JOURNEYS_API_KEY: required; set the bearer token the panel sends")
+		if c.APIKey == "" && c.AdminKey == "" && c.Role != "worker" {
+			return errors.New("JOURNEYS_API_KEY: required unless JOURNEYS_ADMIN_KEY is set; set the default workspace's key the panel sends, or the admin key that creates workspaces and their keys")
 		}
 		if c.OfferSecret == "" && c.Role != "api" {
 			return errors.New("JOURNEYS_OFFER_SECRET: required; set a long random string (openssl rand -hex 32): without it anyone can work out the discount codes")

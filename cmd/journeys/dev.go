@@ -17,7 +17,11 @@ import (
 func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
 	if cfg.APIKey == "" {
 		cfg.APIKey = "dev"
-		log.Warn("JOURNEYS_API_KEY is not set; the API accepts the key \"dev\"")
+		log.Warn("JOURNEYS_API_KEY is not set; the default workspace accepts the key \"dev\"")
+	}
+	if cfg.AdminKey == "" {
+		cfg.AdminKey = "dev-admin"
+		log.Warn("JOURNEYS_ADMIN_KEY is not set; the admin routes accept the key \"dev-admin\"")
 	}
 	cfg.Role = "all"
 	if cfg.TemporalUIURL == "" {
@@ -61,8 +65,9 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 
 	return runService(ctx, cfg, store, c, senders, log, func(apiAddr string) {
 		fmt.Fprintf(stdout, "journeys dev is running\n")
-		fmt.Fprintf(stdout, "  API:          http://%s  (Authorization: Bearer %s)\n", apiAddr, cfg.APIKey)
-		fmt.Fprintf(stdout, "  Dashboard:    http://%s/  (log in with the API key)\n", apiAddr)
+		fmt.Fprintf(stdout, "  API:          http://%s  (workspace default: Authorization: Bearer %s)\n", apiAddr, cfg.APIKey)
+		fmt.Fprintf(stdout, "  Admin:        http://%s/v1/workspaces  (Authorization: Bearer %s)\n", apiAddr, cfg.AdminKey)
+		fmt.Fprintf(stdout, "  Dashboard:    http://%s/  (log in with a workspace's API key)\n", apiAddr)
 		fmt.Fprintf(stdout, "  Temporal UI:  http://%s/namespaces/%s/workflows\n", cfg.UIAddr, cfg.Namespace)
 		fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s, data in %s)\n", cfg.TemporalAddress, cfg.Namespace, cfg.DataDir)
 	})

@@ -54,12 +54,19 @@ func startStack(t *testing.T, opts ...func(*config)) *stack {
 func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config)) *stack {
 	tb.Helper()
 	store, dbURL := dbtest.New(tb)
-	c := ts.GetDefaultClient()
+	return newStackOn(tb, ts, store, dbURL, opts...)
+}
+
+// newStackOn runs the service on the Temporal server ts and the migrated
+// database at dbURL until the test or benchmark ends.
+func newStackOn(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Store, dbURL string, opts ...func(*config)) *stack {
+	tb.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	c := ts.NewClientWithOptions(temporalOptions(ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), log))
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := registerSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
 		tb.Fatal(err)
 	}
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all",
 		Namespace: ts.GetDefaultNamespace(), TemporalUIURL: testUIURL}
 	for _, opt := range opts {
@@ -91,6 +98,12 @@ func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config))
 // out, returning the status.
 func (s *stack) call(method, path string, body any, out any) int {
 	s.t.Helper()
+	return s.callAs(testKey, method, path, body, out)
+}
+
+// callAs is call with the bearer token key.
+func (s *stack) callAs(key, method, path string, body any, out any) int {
+	s.t.Helper()
 	var r io.Reader
 	switch b := body.(type) {
 	case nil:
@@ -101,7 +114,7 @@ func (s *stack) call(method, path string, body any, out any) int {
 		r = bytes.NewReader(raw)
 	}
 	req, _ := http.NewRequest(method, s.base+path, r)
-	req.Header.Set("Authorization", "Bearer "+testKey)
+	req.Header.Set("Authorization", "Bearer "+key)
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
@@ -119,8 +132,14 @@ func (s *stack) call(method, path string, body any, out any) int {
 
 func (s *stack) mustCall(method, path string, body any, want int, out any) {
 	s.t.Helper()
+	s.mustCallAs(testKey, method, path, body, want, out)
+}
+
+// mustCallAs is mustCall with the bearer token key.
+func (s *stack) mustCallAs(key, method, path string, body any, want int, out any) {
+	s.t.Helper()
 	var raw json.RawMessage
-	got := s.call(method, path, body, &raw)
+	got := s.callAs(key, method, path, body, &raw)
 	if got != want {
 		s.t.Fatalf("%s %s = %d %s, want %d", method, path, got, raw, want)
 	}
@@ -235,7 +254,7 @@ func TestCartAbandonmentEndToEnd(t *testing.T) {
 		s.mustCall("PUT", "/v1/users/"+u, profile, 200, nil)
 		var e enrollment
 		s.mustCall("POST", "/v1/journeys/cart/enrollments", map[string]string{"user_id": u}, 202, &e)
-		if e.WorkflowID != "journey/cart/user/"+u || e.RunID == "" || e.AlreadyEnrolled {
+		if e.WorkflowID != "default/journey/cart/user/"+u || e.RunID == "" || e.AlreadyEnrolled {
 			t.Errorf("enroll %s = %+v", u, e)
 		}
 	}

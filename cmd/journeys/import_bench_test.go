@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
 
+	"journeys/reporting"
 	"journeys/workflows/journey"
 )
 
@@ -70,10 +71,10 @@ func BenchmarkEnroll(b *testing.B) {
 				sem <- struct{}{}
 				wg.Go(func() {
 					defer func() { <-sem }()
-					in := journey.Input{JourneyID: fmt.Sprintf("direct%d", i), UserID: fmt.Sprintf("bulk-%05d", u)}
+					in := journey.Input{Workspace: reporting.DefaultWorkspace, JourneyID: fmt.Sprintf("direct%d", i), UserID: fmt.Sprintf("bulk-%05d", u)}
 					// A task queue no worker polls: this measures the starts alone.
 					_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-						ID:                    journey.WorkflowID(in.JourneyID, in.UserID),
+						ID:                    journey.WorkflowID(in.Workspace, in.JourneyID, in.UserID),
 						TaskQueue:             "bench-direct",
 						TypedSearchAttributes: journey.StartAttributes(in),
 					}, "CartAbandonment", in)

@@ -51,8 +51,8 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		acts := &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
 			secret := []byte(cfg.APIKey)
-			acts.Unsubscribe = func(userID string, ch channels.Channel) string {
-				return base + "/unsubscribe/" + channels.UnsubscribeToken(secret, userID, ch)
+			acts.Unsubscribe = func(workspace, userID string, ch channels.Channel) string {
+				return base + "/unsubscribe/" + channels.UnsubscribeToken(secret, workspace, userID, ch)
 			}
 		} else {
 			log.Warn("JOURNEYS_PUBLIC_URL is not set: emails go out without a one-click unsubscribe link")
@@ -77,7 +77,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		return fmt.Errorf("JOURNEYS_HTTP_ADDR: %w", err)
 	}
 	timeouts := cfg.HTTP.orDefaults()
-	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, Log: log,
+	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, AdminKey: cfg.AdminKey, Log: log,
 		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
 		BulkTimeout: timeouts.Bulk}), timeouts)
 	if ready != nil {

@@ -11,6 +11,7 @@ import (
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/api/workflowservice/v1"
 
+	"journeys/reporting"
 	"journeys/workflows/journey"
 )
 
@@ -90,8 +91,9 @@ func TestSupportEndToEnd(t *testing.T) {
 	purchase("u2", "p-u2")
 	s.waitFor("cart", "u2", ended)
 
-	id := journey.WorkflowID
+	id := func(j, u string) string { return journey.WorkflowID(reporting.DefaultWorkspace, j, u) }
 	s.listRuns(`UserId = "u42"`, id("cart", "u42"), id("browse", "u42"))
+	s.listRuns(`WorkspaceId = "default" AND UserId = "u42"`, id("cart", "u42"), id("browse", "u42"))
 	s.listRuns(`JourneyId = "cart" AND JourneyStep = "email"`, id("cart", "u42"), id("cart", "u2"))
 	s.listRuns(`JourneyId = "cart" AND JourneyStep = "email" AND JourneyStatus = "active"`, id("cart", "u42"))
 	s.listRuns(`JourneyId = "browse" AND JourneyStep = "email"`, id("browse", "u42"), id("browse", "u3"))
@@ -144,7 +146,7 @@ func TestSupportEndToEnd(t *testing.T) {
 		TemporalUIURL string `json:"temporal_ui_url"`
 	}
 	s.mustCall("GET", "/v1/journeys/cart/enrollments/u42", nil, 200, &e)
-	wantPath := "/workflows/" + url.PathEscape("journey/cart/user/u42") + "/" + e.RunID + "/history"
+	wantPath := "/workflows/" + url.PathEscape(id("cart", "u42")) + "/" + e.RunID + "/history"
 	if !strings.HasPrefix(e.TemporalUIURL, testUIURL+"/namespaces/") || !strings.HasSuffix(e.TemporalUIURL, wantPath) {
 		t.Errorf("temporal_ui_url = %q, want %s/namespaces/<namespace>%s", e.TemporalUIURL, testUIURL, wantPath)
 	}

@@ -10,6 +10,7 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
+	"go.temporal.io/sdk/workflow"
 	xrate "golang.org/x/time/rate"
 
 	"journeys/activities"
@@ -18,13 +19,21 @@ import (
 	"journeys/workflows/journey"
 )
 
+// temporalOptions are the options of every Temporal client the service
+// uses. The workspace propagator is what keeps each run and its activities
+// in the workspace that started it.
+func temporalOptions(address, namespace string, log *slog.Logger) client.Options {
+	return client.Options{
+		HostPort:           address,
+		Namespace:          namespace,
+		Logger:             sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
+		ContextPropagators: []workflow.ContextPropagator{activities.WorkspacePropagator{}},
+	}
+}
+
 // dialTemporal connects to the Temporal frontend, retrying while it starts.
 func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger) (client.Client, error) {
-	opts := client.Options{
-		HostPort:  address,
-		Namespace: namespace,
-		Logger:    sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-	}
+	opts := temporalOptions(address, namespace, log)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := client.DialContext(ctx, opts)

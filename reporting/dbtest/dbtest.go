@@ -7,6 +7,7 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"fmt"
+	"math"
 	"net/url"
 	"os"
 	"strings"
@@ -27,6 +28,13 @@ const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 // its URL. Without a reachable Postgres the test fails: tests that need it
 // never skip.
 func New(t testing.TB) (*reporting.Store, string) {
+	t.Helper()
+	return NewAt(t, math.MaxInt)
+}
+
+// NewAt is New with the migrations up to number last only: the schema of
+// an earlier release, for tests of upgrades.
+func NewAt(t testing.TB, last int) (*reporting.Store, string) {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -65,7 +73,7 @@ func New(t testing.TB) (*reporting.Store, string) {
 			t.Errorf("drop test database: %v", err)
 		}
 	})
-	if err := store.Migrate(ctx); err != nil {
+	if err := store.MigrateTo(ctx, last); err != nil {
 		t.Fatal(err)
 	}
 	return store, u.String()
@@ -90,4 +98,10 @@ func Snapshot(t testing.TB, store *reporting.Store) string {
 		t.Fatalf("snapshot: %v", err)
 	}
 	return s
+}
+
+// Ctx returns a context scoped to the default workspace, the one tests
+// that are not about workspaces work in.
+func Ctx() context.Context {
+	return reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace)
 }

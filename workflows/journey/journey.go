@@ -69,7 +69,12 @@ const StateQueryName = "state"
 // wire format of runs in flight: add fields, never rename them.
 type Input struct {
 	// Kit is the kit version the run was started with (see Kit2).
-	Kit          int
+	Kit int
+	// Workspace is the workspace the run belongs to; "" for runs started
+	// before workspaces, which are the default workspace's
+	// (activities.RunWorkspace). Its activities act in the workspace the
+	// run's start header names (activities.WorkspacePropagator).
+	Workspace    string
 	JourneyID    string
 	JourneyName  string
 	JourneyType  string
@@ -112,20 +117,25 @@ type Result struct {
 	Reason string
 }
 
-// WorkflowID returns the id of a user's run of a journey: readable, so that
-// support staff can type it, and deterministic, so that enrolling twice
-// reaches the same run.
-func WorkflowID(journeyID, userID string) string {
-	return "journey/" + journeyID + "/user/" + userID
+// WorkflowID returns the id of a user's run of a journey in a workspace:
+// readable, so that support staff can type it, and deterministic, so that
+// enrolling twice reaches the same run. The workspace comes first, so two
+// apps' users of the same id never share a run. Runs started before
+// workspaces keep the id they have, journey/<journey>/user/<user>, which
+// their enrollment stores.
+func WorkflowID(workspace, journeyID, userID string) string {
+	return workspace + "/journey/" + journeyID + "/user/" + userID
 }
 
 // Search attributes every run carries, so support staff can find it in the
-// Temporal UI. They hold ids only, never contact details. UserId,
-// JourneyId and JourneyType are set at start; JourneyStep is the id of the
+// Temporal UI. They hold ids only, never contact details. WorkspaceId,
+// UserId, JourneyId and JourneyType are set at start (runs started before
+// workspaces have no WorkspaceId); JourneyStep is the id of the
 // step the run reached last (StepEnrolled before the first); JourneyStatus
 // is active until the run ends, then converted, exited, removed or failed;
 // JourneyVariant lists the variants the run was assigned, as name=arm.
 var (
+	WorkspaceIDKey    = temporal.NewSearchAttributeKeyKeyword("WorkspaceId")
 	UserIDKey         = temporal.NewSearchAttributeKeyKeyword("UserId")
 	JourneyIDKey      = temporal.NewSearchAttributeKeyKeyword("JourneyId")
 	JourneyTypeKey    = temporal.NewSearchAttributeKeyKeyword("JourneyType")
@@ -142,7 +152,7 @@ const StepEnrolled = "enrolled"
 // Temporal namespace before workers start.
 func SearchAttributes() map[string]enumspb.IndexedValueType {
 	out := map[string]enumspb.IndexedValueType{}
-	for _, k := range []temporal.SearchAttributeKeyKeyword{UserIDKey, JourneyIDKey, JourneyTypeKey, JourneyStepKey, JourneyStatusKey} {
+	for _, k := range []temporal.SearchAttributeKeyKeyword{WorkspaceIDKey, UserIDKey, JourneyIDKey, JourneyTypeKey, JourneyStepKey, JourneyStatusKey} {
 		out[k.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD
 	}
 	out[JourneyVariantKey.GetName()] = enumspb.INDEXED_VALUE_TYPE_KEYWORD_LIST
@@ -151,11 +161,15 @@ func SearchAttributes() map[string]enumspb.IndexedValueType {
 
 // StartAttributes returns the search attributes a run starts with.
 func StartAttributes(in Input) temporal.SearchAttributes {
-	return temporal.NewSearchAttributes(
+	updates := []temporal.SearchAttributeUpdate{
 		UserIDKey.ValueSet(in.UserID),
 		JourneyIDKey.ValueSet(in.JourneyID),
 		JourneyTypeKey.ValueSet(in.JourneyType),
 		JourneyStepKey.ValueSet(StepEnrolled),
 		JourneyStatusKey.ValueSet("active"),
-	)
+	}
+	if in.Workspace != "" {
+		updates = append(updates, WorkspaceIDKey.ValueSet(in.Workspace))
+	}
+	return temporal.NewSearchAttributes(updates...)
 }

@@ -148,9 +148,12 @@ func Variant[A Armed](j *Run, name string, arms []A) A {
 }
 
 // Assign returns the arm of the variant name that the run's user falls in,
-// in proportion to the arms' weights: a hash of the journey, the variant
-// and the user, so every run of the same user in the journey gets the same
-// arm. Variant assigns and records; Assign only says.
+// in proportion to the arms' weights: a hash of the workspace, the
+// journey, the variant and the user, so every run of the same user in the
+// journey gets the same arm. The default workspace's runs hash without
+// it, as runs did before workspaces, so that their replays and the users
+// who enter again choose the arms they chose. Variant assigns and records;
+// Assign only says.
 func Assign[A Armed](in Input, name string, arms []A) A {
 	total := 0
 	for _, arm := range arms {
@@ -159,7 +162,12 @@ func Assign[A Armed](in Input, name string, arms []A) A {
 	if total == 0 {
 		return arms[0]
 	}
-	point := int(stableHash(in.JourneyID, name, in.UserID) % uint64(total))
+	h := stableHash(in.JourneyID, name, in.UserID)
+	if in.Workspace != "" && in.Workspace != reporting.DefaultWorkspace {
+
+		h = stableHash(in.Workspace, in.JourneyID, name, in.UserID)
+	}
+	point := int(h % uint64(total))
 	for _, arm := range arms {
 		if point -= max(arm.ArmWeight(), 0); point < 0 {
 			return arm

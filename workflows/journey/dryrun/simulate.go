@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
@@ -13,7 +14,10 @@ import (
 // Simulation asks what one user would go through in a journey, given what
 // they do and when.
 type Simulation struct {
-	Journey reporting.Journey
+	// Workspace is the workspace of the journey and the user; "" is the
+	// default one.
+	Workspace string
+	Journey   reporting.Journey
 	// UserID names the user: sticky variants and the run's workflow id
 	// read it.
 	UserID string
@@ -105,8 +109,9 @@ func Simulate(ctx context.Context, s Simulation) (Result, error) {
 	store.JourneyFn = func() reporting.Journey { return active }
 	store.TemplateFn = s.Templates
 
-	e := reporting.Enrollment{ID: simulatedEnrollment, JourneyID: s.Journey.ID, UserID: s.UserID,
-		WorkflowID: journey.WorkflowID(s.Journey.ID, s.UserID), EnrolledAt: s.StartAt, MatchProperty: s.Journey.Match}
+	ws := activities.RunWorkspace(s.Workspace)
+	e := reporting.Enrollment{ID: simulatedEnrollment, Workspace: ws, JourneyID: s.Journey.ID, UserID: s.UserID,
+		WorkflowID: journey.WorkflowID(ws, s.Journey.ID, s.UserID), EnrolledAt: s.StartAt, MatchProperty: s.Journey.Match}
 	var script []At
 	var trigger *journey.Event
 	for i, ev := range s.Events {
