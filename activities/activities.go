@@ -29,12 +29,20 @@ type Store interface {
 	InvalidatePushToken(ctx context.Context, userID, token string) error
 }
 
+// Caps judges sends against the frequency caps of the workspace in ctx,
+// and counts those that fit (see reporting.Store.AdmitSend).
+type Caps interface {
+	AdmitSend(ctx context.Context, send reporting.CapSend) (bool, error)
+}
+
 // Activities holds what journey activities depend on. Workflows call its
 // methods through a nil pointer; the worker registers a filled one.
 type Activities struct {
 	Store   Store
 	Senders map[channels.Channel]Sender
-	Log     *slog.Logger
+	// Caps holds sends to the frequency caps; nil caps nothing.
+	Caps Caps
+	Log  *slog.Logger
 	// OfferSecret keys the discount codes (see OfferCode); without it
 	// anyone who knows the scheme can work out a user's code.
 	OfferSecret []byte

@@ -65,15 +65,12 @@ func contact(u reporting.User, c channels.Channel) string {
 	return ""
 }
 
-// deliver renders the touch for u and hands it to channel's sender. A
-// refusal is a non-retryable error, and a push token FCM calls dead is
-// marked so that later pushes skip it; any other failure is retried, after
-// the provider's Retry-After when it gives one.
-func (a *Activities) deliver(ctx context.Context, in SendInput, u reporting.User, channel channels.Channel) (channels.Receipt, error) {
-	msg, err := a.message(ctx, in, u, channel)
-	if err != nil {
-		return channels.Receipt{}, err
-	}
+// deliver hands msg, rendered for u, to its channel's sender. A refusal is
+// a non-retryable error, and a push token FCM calls dead is marked so that
+// later pushes skip it; any other failure is retried, after the provider's
+// Retry-After when it gives one.
+func (a *Activities) deliver(ctx context.Context, msg channels.Message, u reporting.User) (channels.Receipt, error) {
+	channel := msg.Channel
 	receipt, err := a.Senders[channel].Send(ctx, msg)
 	var perm *channels.PermanentError
 	var temp *channels.TemporaryError

@@ -102,7 +102,8 @@ const ErrPermanentDelivery = "PermanentDelivery"
 // Send delivers one touch and records it. When the touch's channel is
 // unavailable for the user (no contact, unsubscribed, a dead push token) its
 // fallback channel is used; when that is unavailable too, or there is none,
-// the send is skipped with the reasons, not failed. The delivery is claimed
+// the send is skipped with the reasons, not failed; so is a send over one of
+// the workspace's frequency caps (FrequencyCapReason). The delivery is claimed
 // under its idempotency key before the provider is called and marked after,
 // so a retry that follows a successful delivery records it without sending
 // again; channels/doc.go says what a crash between the two can do.
@@ -168,12 +169,25 @@ func (a *Activities) send(ctx context.Context, in SendInput) (SendResult, error)
 		return a.skip(ctx, rec, why)
 	}
 
+	var msg channels.Message
+	if prior.Status != reporting.DeliverySent {
+		// Rendered before the caps count it: a message that cannot be
+		// made does not use up one of the user's.
+		if msg, err = a.message(ctx, in, user, channel); err != nil {
+			return SendResult{}, err
+		}
+		if ok, err := a.admit(ctx, in, channel); err != nil {
+			return SendResult{}, err
+		} else if !ok {
+			return a.skip(ctx, rec, FrequencyCapReason)
+		}
+	}
 	d, err := a.Store.ClaimDelivery(ctx, key, in.EnrollmentID, in.Step, string(channel))
 	if err != nil {
 		return SendResult{}, err
 	}
 	if d.Status != reporting.DeliverySent {
-		receipt, err := a.deliver(ctx, in, user, channel)
+		receipt, err := a.deliver(ctx, msg, user)
 		if err != nil {
 			return SendResult{}, err
 		}
@@ -192,6 +206,28 @@ func (a *Activities) send(ctx context.Context, in SendInput) (SendResult, error)
 		return SendResult{}, err
 	}
 	return SendResult{Outcome: Sent, Provider: d.Provider, Channel: channel}, nil
+}
+
+// FrequencyCapReason is the skip reason of a send that would have
+// exceeded one of the workspace's frequency caps.
+const FrequencyCapReason = "frequency_cap"
+
+// admit reports whether the send fits the frequency caps, counting it if
+// it does. Sends of transactional journeys are exempt and not counted.
+// The caps judge the send at the run's time, as the send window does.
+func (a *Activities) admit(ctx context.Context, in SendInput, channel channels.Channel) (bool, error) {
+	if a.Caps == nil || in.Transactional {
+		return true, nil
+	}
+	at := in.At
+	if at.IsZero() {
+		at = time.Now()
+	}
+	ok, err := a.Caps.AdmitSend(ctx, reporting.CapSend{Key: in.IdempotencyKey(), UserID: in.UserID, Channel: string(channel), At: at})
+	if err != nil {
+		return false, fmt.Errorf("frequency caps: %w", err)
+	}
+	return ok, nil
 }
 
 // SendWindowReason is the reason of a send the journey's send window

@@ -75,6 +75,8 @@ type journeyView struct {
 	Funnel  []funnelBar
 	Chart   seriesChart
 	Holdout *holdoutView
+	// Flow is the flow's graph with its counts; nil for other types.
+	Flow *flowChart
 }
 
 func (s *Server) journeyPage(c echo.Context) error {
@@ -86,11 +88,22 @@ func (s *Server) journeyPage(c echo.Context) error {
 	if err != nil {
 		return s.failPage(c, err)
 	}
+	version, err := reportVersion(c.QueryParam("version"), j)
+	if err != nil {
+		return s.failPage(c, err)
+	}
 	r, err := s.store.Report(c.Request().Context(), j, from, to)
 	if err != nil {
 		return s.failPage(c, err)
 	}
+	graph, err := s.stepReport(c.Request().Context(), &r, j, from, to, version)
+	if err != nil {
+		return s.failPage(c, err)
+	}
 	v := journeyView{Journey: j, Report: r, Funnel: funnel(r), Chart: dailyChart(r.Daily), Holdout: newHoldoutView(r.Holdout)}
+	if graph != nil {
+		v.Flow = newFlowChart(*graph, r.Nodes)
+	}
 	return s.render(c, http.StatusOK, "journey", j.Name, v)
 }
 

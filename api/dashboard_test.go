@@ -24,7 +24,7 @@ func sampleReport() reporting.Report {
 		Attribution: []reporting.Attribution{{Step: 1, Channel: "push", Template: "پیشنهاد", Conversions: 4, Revenue: 10}},
 		Daily:       []reporting.Day{{Day: "2026-03-01", Enrolled: 6, Sent: 4, Converted: 1}, {Day: "2026-03-02", Enrolled: 4, Sent: 3, Converted: 3}},
 		Holdout: &reporting.Holdout{Percent: 20, Treatment: reporting.Group{Enrolled: 8, Converted: 4, ConversionRate: 0.5},
-			Control: reporting.Group{Enrolled: 2, ConversionRate: 0.4}, AbsoluteLift: &lift, CILow: &lo, CIHigh: &hi},
+			Control: reporting.Group{Enrolled: 2, ConversionRate: 0.4}, Lift: reporting.Lift{AbsoluteLift: &lift, CILow: &lo, CIHigh: &hi}},
 	}
 }
 

@@ -201,19 +201,38 @@ func (s *Server) eventFailed(ctx context.Context, eventID string, err error) eve
 // ignore, so that a client retrying after a failed request cannot lose the
 // signal; journeys it already entered are not entered again.
 func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, error) {
-	stored, inserted, err := s.store.InsertEvent(ctx, ev)
-	if err != nil {
+	// The event is stored while the runs and journeys it concerns are looked
+	// up: three round trips to Postgres in the time of one. A repeated
+	// event_id acts as stored, so it is looked up again as stored.
+	var (
+		stored   reporting.Event
+		inserted bool
+		runs     []reporting.Enrollment
+		journeys []reporting.Journey
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		stored, inserted, err = s.store.InsertEvent(gctx, ev)
+		return err
+	})
+	g.Go(func() (err error) {
+		runs, journeys, err = s.route(gctx, ev)
+		return err
+	})
+	if err := g.Wait(); err != nil {
 		return eventResult{}, err
+	}
+	if !inserted {
+		var err error
+		if runs, journeys, err = s.route(ctx, stored); err != nil {
+			return eventResult{}, err
+		}
 	}
 	res := eventResult{EventID: stored.EventID, Duplicate: !inserted, Entries: []entryResult{}}
 	var props map[string]any
 	_ = json.Unmarshal(stored.Properties, &props)
 	signal := journey.Event{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}
 
-	runs, err := s.store.ActiveEnrollmentsForEvent(ctx, stored)
-	if err != nil {
-		return eventResult{}, err
-	}
 	for _, e := range runs {
 		err := s.enroller.Signal(ctx, e, journey.EventSignalName, signal)
 		var gone *serviceerror.NotFound
@@ -227,13 +246,10 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 		res.Signalled++
 	}
 
-	journeys, err := s.store.JourneysEnteredBy(ctx, stored.Name)
-	if err != nil {
-		return eventResult{}, err
-	}
 	// Only a repeated event can have entered journeys already.
 	done := map[string]reporting.EntryOutcome{}
 	if !inserted && len(journeys) > 0 {
+		var err error
 		if done, err = s.store.Entries(ctx, stored.EventID); err != nil {
 			return eventResult{}, err
 		}
@@ -250,6 +266,21 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 		res.Entries = append(res.Entries, entry)
 	}
 	return res, nil
+}
+
+// route looks up, at once, the active runs ev concerns and the journeys it
+// is the entry event of.
+func (s *Server) route(ctx context.Context, ev reporting.Event) (runs []reporting.Enrollment, journeys []reporting.Journey, err error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		runs, err = s.store.ActiveEnrollmentsForEvent(gctx, ev)
+		return err
+	})
+	g.Go(func() (err error) {
+		journeys, err = s.store.JourneysEnteredBy(gctx, ev.Name)
+		return err
+	})
+	return runs, journeys, g.Wait()
 }
 
 // reconcile ends e when Temporal closed its run behind the service's back;

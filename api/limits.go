@@ -29,6 +29,10 @@ const (
 	maxEventBatchBody  = 8 << 20   // up to 1,000 events
 	maxSimulateBody    = 1 << 20   // a profile and up to 100 events
 	maxPreviewBody     = 256 << 10 // a profile
+	// maxFrequencyCapsBody holds the most caps a workspace may have
+	// (reporting.MaxCaps, which with the other bounds of a cap lives
+	// beside the store that relies on them).
+	maxFrequencyCapsBody = 8 << 10
 )
 
 // Text fields, in characters.

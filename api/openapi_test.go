@@ -219,6 +219,10 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Enrollment":            enrollmentResponse{},
 		"TimelineEntry":         reporting.Entry{},
 		"Report":                reporting.Report{},
+		"Step":                  reporting.Step{},
+		"Variant":               reporting.Variant{},
+		"VariantArm":            reporting.Arm{},
+		"FlowNodeReport":        reporting.Node{},
 		"ErrorDetail":           Error{},
 		"CartAbandonmentConfig": workflows.CartAbandonmentConfig{},
 		"Touch":                 journey.Touch{},
@@ -240,6 +244,7 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"Workspace":             reporting.Workspace{},
 		"KeyRequest":            keyRequest{},
 		"APIKey":                reporting.APIKey{},
+		"FrequencyCap":          frequencyCap{},
 	} {
 		def, ok := s.Components["schemas"][schema].(map[string]any)
 		if !ok {

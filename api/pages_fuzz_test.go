@@ -46,6 +46,7 @@ func FuzzQueries(f *testing.F) {
 		"", "from=2026-01-01&to=2026-02-01", "from=2026-02-01&to=2026-01-01", "from=9999-12-31", "to=0001-01-01",
 		"from=2026-01-01T00:00:00Z", "from=x", "from=2026-13-45", "from=%00", "from=%ff", "to=" + strings.Repeat("9", 400),
 		"from=2026-01-01&from=2026-01-02", "limit=-1", "limit=1e9", "cursor=%ff",
+		"version=1", "version=0", "version=-1", "version=2", "version=x", "version=" + strings.Repeat("9", 30), "version=1&version=2",
 	} {
 		for _, route := range []int{0, 1, 2, 3} {
 			f.Add(route, "cart", q)

@@ -13,7 +13,7 @@ import (
 // every day.
 const maxReportDays = 3660
 
-// report answers GET /v1/journeys/{id}/report?from=&to=.
+// report answers GET /v1/journeys/{id}/report?from=&to=&version=.
 func (s *Server) report(c echo.Context) error {
 	j, err := s.journey(c)
 	if err != nil {
@@ -23,8 +23,15 @@ func (s *Server) report(c echo.Context) error {
 	if err != nil {
 		return err
 	}
+	version, err := reportVersion(c.QueryParam("version"), j)
+	if err != nil {
+		return err
+	}
 	r, err := s.store.Report(c.Request().Context(), j, from, to)
 	if err != nil {
+		return err
+	}
+	if _, err := s.stepReport(c.Request().Context(), &r, j, from, to, version); err != nil {
 		return err
 	}
 	return c.JSON(http.StatusOK, r)

@@ -176,6 +176,9 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.POST("/journeys/:id/imports", s.createImport, s.bulk)
 	v1.GET("/jobs/:job_id", s.getJob)
 
+	v1.PUT("/frequency-caps", s.putFrequencyCaps)
+	v1.GET("/frequency-caps", s.getFrequencyCaps)
+
 	v1.POST("/events", s.postEvent)
 	v1.POST("/events/batch", s.postEvents, s.bulk)
 }

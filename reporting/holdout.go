@@ -46,18 +46,25 @@ type Holdout struct {
 	Percent   int   `json:"percent"`
 	Treatment Group `json:"treatment"`
 	Control   Group `json:"control"`
-	// AbsoluteLift is the treatment's conversion rate minus the control's.
+	// Lift is the treatment's against the control's; its relative lift is
+	// null while the control has no conversions, the rest until both
+	// groups have enrollments.
+	Lift
+	Method string `json:"ci_method"`
+}
+
+// Lift compares a group's conversion rate with a baseline group's.
+type Lift struct {
+	// AbsoluteLift is the group's conversion rate minus the baseline's.
 	AbsoluteLift *float64 `json:"absolute_lift"`
-	// RelativeLift is AbsoluteLift over the control's rate; null while the
-	// control has no conversions.
+	// RelativeLift is AbsoluteLift over the baseline's rate.
 	RelativeLift *float64 `json:"relative_lift"`
 	// CILow and CIHigh bound AbsoluteLift with 95% confidence (Newcombe's
-	// hybrid score interval); null until both groups have enrollments.
+	// hybrid score interval).
 	CILow  *float64 `json:"ci_low"`
 	CIHigh *float64 `json:"ci_high"`
 	// Significant is true when the interval excludes zero.
-	Significant bool   `json:"significant"`
-	Method      string `json:"ci_method"`
+	Significant bool `json:"significant"`
 }
 
 // compare fills in the rates, lifts and interval from the groups' counts.
@@ -65,18 +72,27 @@ func (h *Holdout) compare() {
 	h.Method = "newcombe-wilson"
 	t, c := &h.Treatment, &h.Control
 	t.ConversionRate, c.ConversionRate = rate(t.Converted, t.Enrolled), rate(c.Converted, c.Enrolled)
-	if t.Enrolled == 0 || c.Enrolled == 0 {
-		return
+	h.Lift = lift(*t, *c)
+}
+
+// lift compares g with base; all null while either has no enrollments, and
+// the relative lift while base has no conversions.
+func lift(g, base Group) Lift {
+	var l Lift
+	if g.Enrolled == 0 || base.Enrolled == 0 {
+		return l
 	}
-	diff := t.ConversionRate - c.ConversionRate
-	h.AbsoluteLift = &diff
-	if c.Converted > 0 {
-		rel := diff / c.ConversionRate
-		h.RelativeLift = &rel
+	gr, br := rate(g.Converted, g.Enrolled), rate(base.Converted, base.Enrolled)
+	diff := gr - br
+	l.AbsoluteLift = &diff
+	if base.Converted > 0 {
+		rel := diff / br
+		l.RelativeLift = &rel
 	}
-	lo, hi := newcombe(t.Converted, t.Enrolled, c.Converted, c.Enrolled)
-	h.CILow, h.CIHigh = &lo, &hi
-	h.Significant = lo > 0 || hi < 0
+	lo, hi := newcombe(g.Converted, g.Enrolled, base.Converted, base.Enrolled)
+	l.CILow, l.CIHigh = &lo, &hi
+	l.Significant = lo > 0 || hi < 0
+	return l
 }
 
 // newcombe returns the 95% confidence interval of p1 - p2, where p1 = x1/n1

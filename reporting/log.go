@@ -24,6 +24,13 @@ const (
 	KindProfileUpdated = "profile_updated"
 	// KindEvent is an event the run waited for: received, or timed out.
 	KindEvent = "event"
+	// KindNode is a node of a flow the run reached; its detail is the
+	// node's type.
+	KindNode = "node"
+	// KindBranch is the way a run left a flow node: a condition's "then"
+	// or "else", an awaited event that came ("event") or did not
+	// ("timeout").
+	KindBranch = "branch"
 )
 
 // Entry is one line of a run's story in the reporting log.

@@ -48,6 +48,9 @@ type Report struct {
 	// Holdout compares the journey with its control group; null for a
 	// journey that never kept one.
 	Holdout *Holdout `json:"holdout"`
+	// StepReport breaks the runs down by step id; Report leaves it for
+	// StepReport to fill in.
+	StepReport
 }
 
 // FunnelStep is what became of one step's send across the runs that

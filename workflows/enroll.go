@@ -144,12 +144,21 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 		at := e.EnrolledAt.Add(opts.StartDelay)
 		firstStepAt = &at
 	}
-	previous, err := en.Store.PreviousRun(ctx, e)
-	if err != nil {
-		return "", nil, err
+	// The previous run is looked up while Temporal starts this one: it only
+	// matters when Temporal answers with it.
+	type lookup struct {
+		run string
+		err error
 	}
+	prior := make(chan lookup, 1)
+	go func() {
+		run, err := en.Store.PreviousRun(ctx, e)
+		prior <- lookup{run, err}
+	}()
+	var previous *lookup
 	for range 3 {
 		var run client.WorkflowRun
+		var err error
 		if trigger != nil {
 			run, err = en.Temporal.SignalWithStartWorkflow(ctx, e.WorkflowID, journey.EventSignalName, *trigger, opts, typ.Workflow, in)
 		} else {
@@ -158,11 +167,18 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 		if err != nil {
 			return "", nil, fmt.Errorf("start workflow: %w", err)
 		}
-		if previous == "" || run.GetRunID() != previous {
+		if previous == nil {
+			l := <-prior
+			previous = &l
+		}
+		if previous.err != nil {
+			return "", nil, previous.err
+		}
+		if previous.run == "" || run.GetRunID() != previous.run {
 			return run.GetRunID(), firstStepAt, nil
 		}
 		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = en.Temporal.GetWorkflow(wait, e.WorkflowID, previous).Get(wait, nil)
+		_ = en.Temporal.GetWorkflow(wait, e.WorkflowID, previous.run).Get(wait, nil)
 		cancel()
 	}
 	return "", nil, ErrPreviousRunOpen

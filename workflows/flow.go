@@ -98,6 +98,20 @@ func (c *FlowConfig) Events() []string {
 	return slices.Compact(out)
 }
 
+// Variants names each split node's arms, by node id.
+func (c *FlowConfig) Variants() map[string][]string {
+	var out map[string][]string // nil without splits, as for types without variants
+	for id, n := range c.Nodes {
+		if n.Type == NodeSplit {
+			if out == nil {
+				out = map[string][]string{}
+			}
+			out[id] = journey.ArmNames(n.Arms)
+		}
+	}
+	return out
+}
+
 // FirstWait is the start node's wait when it waits a duration.
 func (c *FlowConfig) FirstWait() time.Duration {
 	if n := c.Nodes[c.Start]; n.Type == NodeWait && n.Duration != nil {
@@ -121,6 +135,8 @@ func Flow(ctx workflow.Context, in journey.Input) (journey.Result, error) {
 	if err != nil {
 		return journey.Result{}, err
 	}
+	// Runs started before flows logged their path walk it unlogged.
+	logged := workflow.GetVersion(ctx, flowPathChange, workflow.DefaultVersion, 1) >= 1
 	id := cfg.Start
 	for steps := 0; !j.Done(); steps++ {
 		n, ok := cfg.Nodes[id]
@@ -129,16 +145,37 @@ func Flow(ctx workflow.Context, in journey.Input) (journey.Result, error) {
 			return j.Exit(StepLimitReason)
 		case !ok:
 			return journey.Result{}, temporal.NewNonRetryableApplicationError(fmt.Sprintf("the flow has no node %q", id), "InvalidConfig", nil)
-		case n.Type == NodeExit:
+		}
+		if logged {
+			j.Enter(id, n.Type)
+		}
+		if n.Type == NodeExit {
 			return j.Exit(n.Reason)
 		}
-		id = n.step(j, id, cfg.Offer)
+		next, way := n.step(j, id, cfg.Offer)
+		if logged && way != "" {
+			j.Took(id, way)
+		}
+		id = next
 	}
 	return j.Ended()
 }
 
-// step does what node id does for the run and returns the next node.
-func (n FlowNode) step(j *journey.Run, id string, offer journey.Offer) string {
+// flowPathChange is the change id of flows logging the nodes a run enters
+// and the way it leaves the branching ones.
+const flowPathChange = "flow-path-log"
+
+// Ways a run leaves a node that can branch, as Took records them.
+const (
+	WayThen    = "then"
+	WayElse    = "else"
+	WayEvent   = "event"
+	WayTimeout = "timeout"
+)
+
+// step does what node id does for the run and returns the next node, and
+// for a node that branches, the way the run took.
+func (n FlowNode) step(j *journey.Run, id string, offer journey.Offer) (next, way string) {
 	switch n.Type {
 	case NodeWait:
 		if n.Until != "" {
@@ -146,31 +183,31 @@ func (n FlowNode) step(j *journey.Run, id string, offer journey.Offer) string {
 		} else {
 			j.WaitForGoal(n.Duration.Duration)
 		}
-		return n.Next
+		return n.Next, ""
 	case NodeWaitForEvent:
 		var match []string
 		if n.Match != "" {
 			match = []string{n.Match}
 		}
 		if _, ok := j.WaitForEvent(n.Event, n.Timeout.Duration, match...); ok {
-			return n.Next
+			return n.Next, WayEvent
 		}
-		return n.OnTimeout
+		return n.OnTimeout, WayTimeout
 	case NodeCondition:
 		if j.Check(n.Expr) {
-			return n.Then
+			return n.Then, WayThen
 		}
-		return n.Else
+		return n.Else, WayElse
 	case NodeSplit:
-		return journey.Variant(j, id, n.Arms).Next
+		return journey.Variant(j, id, n.Arms).Next, ""
 	case NodeSend:
 		m := *n.Message
 		m.ID = id
 		j.Send(m, offer)
-		return n.Next
+		return n.Next, ""
 	case NodeUpdateProfile:
 		j.UpdateProfile(id, n.Set)
-		return n.Next
+		return n.Next, ""
 	}
-	return ""
+	return "", ""
 }

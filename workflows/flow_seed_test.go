@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey/kittest"
 )
@@ -31,6 +32,9 @@ func timeline(out kittest.Outcome) []string {
 	es := out.Store.Entries()
 	var lines []string
 	for _, e := range es {
+		if e.Kind == reporting.KindNode || e.Kind == reporting.KindBranch {
+			continue // the path only a flow has
+		}
 		revenue := "-"
 		if e.Revenue != nil {
 			revenue = fmt.Sprint(*e.Revenue)

@@ -166,17 +166,9 @@ func checkText(field, s string, required bool) error {
 
 // checkReachable reports the first node no run can reach from the start.
 func (c *FlowConfig) checkReachable() error {
-	seen := map[string]bool{c.Start: true}
-	for queue := []string{c.Start}; len(queue) > 0; queue = queue[1:] {
-		for _, e := range c.Nodes[queue[0]].edges() {
-			if !seen[e.to] {
-				seen[e.to] = true
-				queue = append(queue, e.to)
-			}
-		}
-	}
+	reached := c.reachable()
 	for _, id := range c.ids() {
-		if !seen[id] {
+		if !reached[id] {
 			return journey.Errorf("nodes."+id, "is not reachable from start %q: link it from another node or remove it", c.Start)
 		}
 	}

@@ -61,6 +61,10 @@ type Plan struct {
 	// SendWindow is the send window of the journeys of this type that set
 	// none of their own; nil sends at any hour.
 	SendWindow *reporting.SendWindow
+	// Variants lists the arms of each variant its runs are assigned, by
+	// variant name, in the config's order: reports compare the other arms
+	// with the first.
+	Variants map[string][]string
 }
 
 // Listener is a config whose runs wait for events besides the goal and
@@ -78,6 +82,11 @@ type Waiter interface {
 // journey sets no send window: it gives the window they wait for then.
 type Windowed interface {
 	SendWindow() reporting.SendWindow
+}
+
+// Varied is a config whose runs are assigned variants (journey.Variant).
+type Varied interface {
+	Variants() map[string][]string
 }
 
 // types maps the type names the API accepts to journey types.
@@ -126,6 +135,9 @@ func newType[C any, P journey.ConfigPtr[C]](name, workflowName, description stri
 			if w, ok := any(&c).(Windowed); ok {
 				window := w.SendWindow()
 				p.SendWindow = &window
+			}
+			if v, ok := any(&c).(Varied); ok {
+				p.Variants = v.Variants()
 			}
 			p.Templates = templates(reflect.ValueOf(c))
 			return p

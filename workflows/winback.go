@@ -60,6 +60,14 @@ func (c *WinbackConfig) Validate() error {
 		c.Reminder.After.Check("reminder.after"), c.FinalWait.Check("final_wait"), c.Offer.Check("offer"))
 }
 
+// Variants names the discount test's arms.
+func (c *WinbackConfig) Variants() map[string][]string {
+	return map[string][]string{winbackVariant: journey.ArmNames(c.Discounts)}
+}
+
+// winbackVariant is the name of the discount test.
+const winbackVariant = "discount"
+
 // SendWindow keeps sends to the day when the journey sets no window.
 func (c *WinbackConfig) SendWindow() reporting.SendWindow { return reporting.Daily("09:00", "21:00") }
 
@@ -70,7 +78,7 @@ func Winback(ctx workflow.Context, in journey.Input) (journey.Result, error) {
 	if err != nil {
 		return journey.Result{}, err
 	}
-	arm := journey.Variant(j, "discount", cfg.Discounts)
+	arm := journey.Variant(j, winbackVariant, cfg.Discounts)
 	message, offer, tier := cfg.Message, cfg.Offer.WithDiscount(arm.Percent), "regular"
 	if j.Check(cfg.VIP) {
 		message, offer, tier = cfg.VIPMessage, cfg.Offer.WithDiscount(arm.VIPPercent), "vip"

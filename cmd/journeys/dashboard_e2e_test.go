@@ -125,29 +125,8 @@ func TestDashboardEndToEnd(t *testing.T) {
 
 	checkSession(t, s)
 
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	defer cancel()
-	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
-		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
-		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
-		chromedp.WindowSize(1280, 1000),
-	)...)
-	defer cancelAlloc()
-	ctx, cancelTab := chromedp.NewContext(alloc)
-	defer cancelTab()
-
-	// The journey page asks for a login first, then comes back.
-	loaded := func(trigger chromedp.Action[chromedp.Void]) {
-		t.Helper()
-		if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, trigger)); err != nil {
-			t.Fatal(err)
-		}
-	}
-	loaded(chromedp.Navigate(s.base + "/journeys/cart-fa"))
-	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("key")), chromedp.SendKeys(chromedp.ID("key"), testKey)); err != nil {
-		t.Fatal(err)
-	}
-	loaded(chromedp.Submit(chromedp.ID("key")))
+	ctx := browse(t, browser, s, "/journeys/cart-fa")
+	loaded := func(trigger chromedp.Action[chromedp.Void]) { load(t, ctx, trigger) }
 	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("daily"))); err != nil {
 		t.Fatal(err)
 	}
@@ -159,11 +138,7 @@ func TestDashboardEndToEnd(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	shot := filepath.Join(artifacts(t), "dashboard-journey.png")
-	if err := os.WriteFile(shot, png, 0o644); err != nil {
-		t.Fatal(err)
-	}
-	t.Logf("screenshot of the journey page: %s", shot)
+	keepScreenshot(t, "dashboard-journey.png", "the journey page", png)
 
 	if got.Path != "/journeys/cart-fa" || got.Title != persianJourney || got.Direction != "rtl" || got.Scripts != 0 {
 		t.Errorf("page %s: title %q (%s), %d scripts; want the journey page titled %q, right to left, no script",
@@ -192,6 +167,47 @@ func TestDashboardEndToEnd(t *testing.T) {
 	s.mustCall("GET", "/v1/journeys/cart-fa/enrollments/u3", nil, 200, &e)
 	if len(links) != 1 || links[0] != e.TemporalUIURL || e.TemporalUIURL == "" {
 		t.Errorf("u3's runs link to %v, want [%s]", links, e.TemporalUIURL)
+	}
+}
+
+// browse opens path of the dashboard in headless Chromium, logging in with
+// the API key on the way, and returns the browser's tab.
+func browse(t *testing.T, browser string, s *stack, path string) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
+	t.Cleanup(cancel)
+	alloc, cancelAlloc := chromedp.NewExecAllocator(ctx, append(chromedp.DefaultExecAllocatorOptions[:],
+		chromedp.ExecPath(browser), chromedp.NoSandbox, chromedp.DisableGPU, chromedp.UserDataDir(t.TempDir()),
+		chromedp.Flag("disable-quic", true), chromedp.Flag("disable-component-update", true),
+		chromedp.WindowSize(1280, 1000),
+	)...)
+	t.Cleanup(cancelAlloc)
+	ctx, cancelTab := chromedp.NewContext(alloc)
+	t.Cleanup(cancelTab)
+
+	// The page asks for a login first, then comes back.
+	load(t, ctx, chromedp.Navigate(s.base+path))
+	if err := chromedp.Do(ctx, chromedp.WaitVisible(chromedp.ID("key")), chromedp.SendKeys(chromedp.ID("key"), testKey)); err != nil {
+		t.Fatal(err)
+	}
+	load(t, ctx, chromedp.Submit(chromedp.ID("key")))
+	return ctx
+}
+
+// keepScreenshot writes png to the test's artifacts as name.
+func keepScreenshot(t *testing.T, name, what string, png []byte) {
+	t.Helper()
+	shot := filepath.Join(artifacts(t), name)
+	if err := os.WriteFile(shot, png, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	t.Logf("screenshot of %s: %s", what, shot)
+}
+
+// load runs trigger and waits for the page it loads.
+func load(t *testing.T, ctx context.Context, trigger chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	if _, err := chromedp.Run(ctx, chromedp.WaitEvent(page.LoadEventFired, nil, trigger)); err != nil {
+		t.Fatal(err)
 	}
 }
 

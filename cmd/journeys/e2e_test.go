@@ -39,7 +39,7 @@ type stack struct {
 // newWorker returns another worker on the stack's Temporal server and
 // store, for tests that stop and start workers.
 func (s *stack) newWorker() worker.Worker {
-	return newWorker(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log}, newJobs(s.temporal, s.store))
+	return newWorker(s.temporal, &activities.Activities{Store: s.store, Caps: s.store, Senders: s.senders, Log: s.log}, newJobs(s.temporal, s.store))
 }
 
 // startStack starts the stack; opts change its config, for example to

@@ -48,7 +48,7 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 // listens.
 func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, senders map[channels.Channel]activities.Sender, log *slog.Logger, ready func(apiAddr string)) error {
 	if cfg.Role == "all" || cfg.Role == "worker" {
-		acts := &activities.Activities{Store: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
+		acts := &activities.Activities{Store: store, Caps: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
 			secret := []byte(cfg.APIKey)
 			acts.Unsubscribe = func(workspace, userID string, ch channels.Channel) string {

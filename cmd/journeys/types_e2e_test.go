@@ -156,6 +156,7 @@ func checkWelcome(t *testing.T, s *stack, p *fakeProviders) {
 	}
 	s.checkRuns("welcome", "welcome_series_kit2_", map[string]string{"activates": "activates", "idle": "idle", "buys": "buys"}, want)
 	report := s.checkReport("welcome", 3, 1, 2, 30)
+	checkWelcomeSteps(t, report)
 	if got, want := report.Sends, map[string]int{"push": 1, "email": 5, "sms": 0, "webhook": 0}; fmt.Sprint(got) != fmt.Sprint(want) {
 		t.Errorf("welcome sends = %v, want %v", got, want)
 	}
@@ -303,10 +304,11 @@ func checkWinback(t *testing.T, s *stack, p *fakeProviders, users map[string]str
 		checkOffer(t, p, name+"@example.com", percent[name])
 	}
 
-	// Reports are keyed by step number: the two branches' offers share
-	// step 3 (and the funnel names the commoner template) until reports
-	// count by step id.
+	// The funnel is keyed by step number: the two branches' offers share
+	// step 3 (and the funnel names the commoner template); steps keeps
+	// them apart.
 	report := s.checkReport("winback", 5, 1, 4, 80)
+	checkWinbackSteps(t, report)
 	funnel := map[int]reporting.FunnelStep{}
 	for _, f := range report.Funnel {
 		funnel[f.Step] = f

@@ -106,6 +106,7 @@ func TestWorkspaceIsolation(t *testing.T) {
 	for _, id := range []string{"cart_offer", "cart_final_offer"} {
 		s.mustCallAs(b, "PUT", "/v1/templates/"+id, map[string]any{"locale": "en", "subject": "B's offer", "body": "B: {{.Offer.Code}}"}, 200, nil)
 	}
+	s.mustCallAs(a, "PUT", "/v1/frequency-caps", []map[string]any{{"channel": "push", "max": 2, "per": "24h"}}, 200, nil)
 	s.mustCallAs(a, "PUT", "/v1/templates/ta", map[string]any{"locale": "en", "body": "A only"}, 200, nil)
 	for _, key := range []string{a, b} {
 		s.mustCallAs(key, "POST", "/v1/journeys", map[string]any{"id": "cart", "name": "Cart", "type": "cart_abandonment", "goal_event": "purchase"}, 201, nil)
@@ -155,6 +156,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 		"GET /v1/jobs/:job_id":                         {path: "/v1/jobs/{job}"},
 		"POST /v1/events":                              {path: "/v1/events", body: `{"event_id": "ev-a", "user_id": "{user}", "name": "purchase"}`, own: 202},
 		"POST /v1/events/batch":                        {path: "/v1/events/batch", body: `{"events": [{"event_id": "ev-a2", "user_id": "{user}", "name": "cart_emptied"}]}`, own: 200},
+		"PUT /v1/frequency-caps":                       {path: "/v1/frequency-caps", body: `[{"channel": "any", "max": 9, "per": "1h"}]`, own: 200},
+		"GET /v1/frequency-caps":                       {path: "/v1/frequency-caps", own: 200},
 	}
 
 	// Every /v1 route the API registers has a case: a new route without
@@ -213,6 +216,10 @@ func TestWorkspaceIsolation(t *testing.T) {
 				t.Errorf("%s with B's key shows A's %s: %s", name, leak, got)
 			}
 		}
+	}
+	var caps []map[string]any
+	if s.mustCallAs(b, "GET", "/v1/frequency-caps", nil, 200, &caps); len(caps) != 1 || caps[0]["max"] != float64(9) {
+		t.Errorf("B's frequency caps = %v, want only its own", caps)
 	}
 	if after := s.workspaceState(reporting.DefaultWorkspace); after != before {
 		t.Errorf("B's requests changed workspace A:\nbefore %s\nafter  %s", before, after)

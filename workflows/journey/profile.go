@@ -92,6 +92,15 @@ type Armed interface {
 	ArmWeight() int
 }
 
+// ArmNames lists the arms' names, in order.
+func ArmNames[A Armed](arms []A) []string {
+	out := make([]string, len(arms))
+	for i, arm := range arms {
+		out[i] = arm.ArmName()
+	}
+	return out
+}
+
 // CheckArms reports arms at field that cannot split users: none, a name
 // that is empty or used twice, a weight that is negative, or weights that
 // add up to nothing. An arm with a Check(field string) error method, for

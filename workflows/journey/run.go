@@ -25,6 +25,8 @@ type Run struct {
 	// seq numbers the run's steps in the reporting log, in the order they
 	// happen; a step reached twice (a loop in a flow) gets two numbers.
 	seq int
+	// nodes counts the flow nodes the run entered (see Enter).
+	nodes int
 	// visits counts how often each step id was reached, for the sends'
 	// idempotency keys.
 	visits map[string]int

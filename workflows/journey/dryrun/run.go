@@ -71,6 +71,8 @@ type Run struct {
 	Input  journey.Input
 	Store  *Store
 	Outbox *Outbox
+	// Caps, when set, holds the sends to frequency caps.
+	Caps activities.Caps
 	// OfferSecret keys the discount codes the messages carry.
 	OfferSecret []byte
 	// Script is what happens during the run, each at its time after the
@@ -123,7 +125,8 @@ func (r Run) Execute(ctx context.Context) (out Outcome, err error) {
 	// A dry run shares the machine's CPUs (the API's, a test's): a
 	// workflow task may take longer than the SDK's 1s there without any
 	// deadlock in it.
-	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: deadlockTimeout})
+	env.SetWorkerOptions(worker.Options{DeadlockDetectionTimeout: deadlockTimeout,
+		BackgroundActivityContext: reporting.WithWorkspace(context.Background(), activities.RunWorkspace(r.Input.Workspace))})
 	if r.WorkflowID != "" {
 		env.SetStartWorkflowOptions(client.StartWorkflowOptions{ID: r.WorkflowID})
 	}
@@ -134,7 +137,7 @@ func (r Run) Execute(ctx context.Context) (out Outcome, err error) {
 	if r.Custom != nil {
 		env.RegisterWorkflowWithOptions(journey.FailOnError(r.Custom), workflow.RegisterOptions{Name: r.Workflow})
 	}
-	env.RegisterActivity(&activities.Activities{Store: r.Store, Senders: r.Outbox.Senders(), OfferSecret: r.OfferSecret, Log: logger})
+	env.RegisterActivity(&activities.Activities{Store: r.Store, Caps: r.Caps, Senders: r.Outbox.Senders(), OfferSecret: r.OfferSecret, Log: logger})
 
 	in := r.Input
 	if in.EnrolledAt.IsZero() {

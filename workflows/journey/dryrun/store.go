@@ -199,14 +199,33 @@ func (s *Store) Kinds() []string {
 }
 
 // Story returns the log as kind:step-id, or the kind alone for entries
-// about no step: "enrolled", "sent:push", "skipped:email", "exited".
+// about no step: "enrolled", "sent:push", "skipped:email", "exited". The
+// path a flow logs (see Path) is left out.
 func (s *Store) Story() []string {
 	var out []string
 	for _, e := range s.Entries() {
+		if e.Kind == reporting.KindNode || e.Kind == reporting.KindBranch {
+			continue
+		}
 		if e.StepID != "" {
 			out = append(out, e.Kind+":"+e.StepID)
 		} else {
 			out = append(out, e.Kind)
+		}
+	}
+	return out
+}
+
+// Path returns the nodes a flow's run entered, in order, each with the
+// way it left the node when it branched: "wait1", "gold:then".
+func (s *Store) Path() []string {
+	var out []string
+	for _, e := range s.Entries() {
+		switch e.Kind {
+		case reporting.KindNode:
+			out = append(out, e.StepID)
+		case reporting.KindBranch:
+			out[len(out)-1] += ":" + e.Detail
 		}
 	}
 	return out

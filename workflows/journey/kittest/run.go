@@ -19,6 +19,7 @@ import (
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/testsuite"
 
+	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
@@ -50,6 +51,9 @@ type Journey struct {
 	// can prepare them (JourneyFn, SendFn).
 	Store  *Store
 	Outbox *Outbox
+	// Caps, when set, holds the sends to frequency caps, such as those of
+	// a real store in the default workspace; nil caps nothing.
+	Caps activities.Caps
 	// Script is what happens during the run, each at its time after the
 	// enrollment.
 	Script []At
@@ -120,7 +124,7 @@ func (j Journey) Run(t testing.TB) Outcome {
 	}
 
 	run := dryrun.Run{Workflow: name, Custom: j.Workflow, Input: j.input(config), Store: j.Store, Outbox: j.Outbox,
-		OfferSecret: []byte("kittest"), Script: j.Script, StartAt: j.StartAt}
+		Caps: j.Caps, OfferSecret: []byte("kittest"), Script: j.Script, StartAt: j.StartAt}
 	out, err := run.Execute(t.Context())
 	if err != nil {
 		t.Fatal(err)

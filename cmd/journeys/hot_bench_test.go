@@ -1,0 +1,278 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/temporal"
+	"go.temporal.io/server/temporaltest"
+)
+
+// The sizes of BenchmarkHot's bursts.
+const (
+	hotUsers    = 150
+	eventsPerS  = 50
+	burstUsers  = 150
+	burstAfter  = 30 * time.Second
+	phaseBudget = 10 * time.Minute
+)
+
+// BenchmarkHot measures the service's hot paths against plain Temporal
+// clients and workers doing the same on the same in-process Temporal
+// server, and prints the table of issue 12 with the ratios:
+//
+//	go test -run '^$' -bench Hot -benchtime 2x -timeout 60m ./cmd/journeys/
+//
+// Each iteration runs both sides, in turns (plain first, then journeys
+// first), so that a busy machine shows as a spread between the tables
+// rather than as a ratio. The warnings and errors the server and the
+// workers logged are counted per side.
+func BenchmarkHot(b *testing.B) {
+	logs := newTally()
+	ts := temporaltest.NewServer(
+		temporaltest.WithBaseServerOptions(temporal.WithLogger(serverTally{logs})),
+		temporaltest.WithBaseClientOptions(client.Options{Logger: sdkTally{logs}}))
+	b.Cleanup(ts.Stop)
+	s := newStack(b, ts)
+	plain, stop, err := newPlainSide(s.temporal)
+	if err != nil {
+		b.Fatal(err)
+	}
+	b.Cleanup(stop)
+	sides := []side{plain, newJourneysSide(s)}
+
+	var all [][2]figures
+	for i := 0; b.Loop(); i++ {
+		var got [2]figures
+		for k := range 2 {
+			k := (k + i) % 2
+			logs.take()
+			say := func(format string, args ...any) {
+				fmt.Fprintf(os.Stderr, "%s %s: %s\n", time.Now().Format(time.TimeOnly), sides[k].name(), fmt.Sprintf(format, args...))
+			}
+			f, err := measure(s.temporal, sides[k], fmt.Sprint(i), say)
+			if err != nil {
+				b.Fatalf("%s: %v; logged:%s\n  first causes:%s", sides[k].name(), err, describe(logs.take()), logs.causes())
+			}
+			f.logs, f.retries = logs.take(), sides[k].retried()
+			got[k] = f
+		}
+		all = append(all, got)
+		// Printed, not logged: the testing package keeps ten lines of a
+		// benchmark's log.
+		fmt.Printf("iteration %d (%s first):\n%s", i+1, sides[i%2].name(), table(got[1], got[0]))
+	}
+	if causes := logs.causes(); causes != "" {
+		fmt.Printf("the first error logged with each message:%s\n", causes)
+	}
+	for _, m := range metrics {
+		var sum float64
+		for _, got := range all {
+			sum += m.ratio(got[1], got[0])
+		}
+		b.ReportMetric(sum/float64(len(all)), m.unit)
+	}
+}
+
+// figures is what one side did in one iteration.
+type figures struct {
+	enroll, settled, batch, drain float64 // per second
+	closedP99, answerP99          time.Duration
+	closedP50, answerP50          time.Duration
+	// late is set when the batch enrollment ended after the burst's
+	// touches were due, which makes its drain figure low.
+	late    bool
+	logs    map[string]int
+	retries int64
+}
+
+// measure runs every path on one side: enrolling from 32 clients, the runs
+// settling, purchases ending them at 50 events a second, then enrolling an
+// audience at once and draining its first touches as they fall due.
+func measure(c client.Client, sd side, iter string, say func(string, ...any)) (figures, error) {
+	var f figures
+	ctx, cancel := context.WithTimeout(context.Background(), phaseBudget)
+	defer cancel()
+
+	id := "hot" + iter
+	users := userIDs("u", hotUsers)
+	if err := sd.prepare(id, time.Hour, users); err != nil {
+		return f, fmt.Errorf("prepare: %w", err)
+	}
+	start := time.Now()
+	runs, err := fanOut(ctx, users, func(ctx context.Context, u string) (benchRun, error) { return sd.enroll(ctx, id, u) })
+	if err != nil {
+		return f, fmt.Errorf("enroll: %w", err)
+	}
+	f.enroll = perSecond(int64(len(runs)), time.Since(start))
+	say("enrolled %d users at %.1f/s", len(runs), f.enroll)
+	if err := settle(ctx, c, runs); err != nil {
+		return f, fmt.Errorf("settle: %w", err)
+	}
+	f.settled = perSecond(int64(len(runs)), time.Since(start))
+	say("settled at %.1f/s", f.settled)
+	closed, answers, err := purchases(ctx, c, sd, runs)
+	if err != nil {
+		return f, err
+	}
+	f.closedP50, f.closedP99 = percentile(closed, 50), percentile(closed, 99)
+	f.answerP50, f.answerP99 = percentile(answers, 50), percentile(answers, 99)
+	say("purchases closed runs in %s at p99, answered in %s", f.closedP99, f.answerP99)
+
+	id = "burst" + iter
+	users = userIDs("b", burstUsers)
+	if err := sd.prepare(id, burstAfter, users); err != nil {
+		return f, fmt.Errorf("prepare: %w", err)
+	}
+	start = time.Now()
+	if err := sd.enrollAll(ctx, id, users); err != nil {
+		return f, fmt.Errorf("enroll the audience: %w", err)
+	}
+	f.batch = perSecond(int64(len(users)), time.Since(start))
+	due := start.Add(burstAfter)
+	f.late = time.Now().After(due)
+	say("enrolled an audience of %d at %.1f/s", len(users), f.batch)
+	for {
+		n, err := sd.sent(ctx, id)
+		if err != nil {
+			return f, fmt.Errorf("count sends: %w", err)
+		}
+		if n == len(users) {
+			break
+		}
+		if ctx.Err() != nil {
+			return f, fmt.Errorf("%d of %d touches sent: %w", n, len(users), ctx.Err())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	f.drain = perSecond(int64(len(users)), time.Since(due))
+	say("drained its first touches at %.1f/s", f.drain)
+	return f, nil
+}
+
+// settle waits until no run has work waiting for a worker: no workflow
+// task and no activity pending.
+func settle(ctx context.Context, c client.Client, runs []benchRun) error {
+	_, err := fanOut(ctx, runs, func(ctx context.Context, r benchRun) (struct{}, error) {
+		for {
+			d, err := c.DescribeWorkflowExecution(ctx, r.workflowID, r.runID)
+			if err != nil {
+				return struct{}{}, err
+			}
+			if d.GetPendingWorkflowTask() == nil && len(d.GetPendingActivities()) == 0 {
+				return struct{}{}, nil
+			}
+			time.Sleep(10 * time.Millisecond)
+		}
+	})
+	return err
+}
+
+// purchases sends one purchase to each run, eventsPerS a second, and
+// returns how long each took to close its run and to be answered.
+func purchases(ctx context.Context, c client.Client, sd side, runs []benchRun) (closed, answers []time.Duration, err error) {
+	var waits retrier
+	retry := waits.retry
+	closed = make([]time.Duration, len(runs))
+	answers = make([]time.Duration, len(runs))
+	errs := make([]error, len(runs))
+	tick := time.NewTicker(time.Second / eventsPerS)
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	for i, r := range runs {
+		<-tick.C
+		wg.Go(func() {
+			sent := time.Now()
+			if errs[i] = sd.event(ctx, r, "p-"+r.workflowID); errs[i] != nil {
+				return
+			}
+			answers[i] = time.Since(sent)
+			// Waiting for the close is retried as the calls are, so that
+			// a slow server delays the figure instead of losing it.
+			errs[i] = retry(ctx, func(int) error { return c.GetWorkflow(ctx, r.workflowID, r.runID).Get(ctx, nil) })
+			closed[i] = time.Since(sent)
+		})
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return nil, nil, fmt.Errorf("purchase: %w", err)
+		}
+	}
+	return closed, answers, nil
+}
+
+func userIDs(prefix string, n int) []string {
+	ids := make([]string, n)
+	for i := range ids {
+		ids[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return ids
+}
+
+// percentile returns the p-th percentile of ds, nearest rank.
+func percentile(ds []time.Duration, p int) time.Duration {
+	s := slices.Sorted(slices.Values(ds))
+	return s[max(0, (len(s)*p+99)/100-1)]
+}
+
+// metric is one row of the table, as a ratio of journeys to plain Temporal.
+type metric struct {
+	unit, path, target string
+	show               func(figures) string
+	value              func(figures) float64
+}
+
+func (m metric) ratio(journeys, plain figures) float64 { return m.value(journeys) / m.value(plain) }
+
+func rate(unit string) func(float64) string {
+	return func(v float64) string { return fmt.Sprintf("%.1f %s", v, unit) }
+}
+
+func latency(d time.Duration) string { return d.Round(time.Millisecond).String() }
+
+var metrics = []metric{
+	{"closed-p99-x", "purchase → run closed, p99 (p50), 50 events/s", "≤ 1.5×",
+		func(f figures) string { return fmt.Sprintf("%s (%s)", latency(f.closedP99), latency(f.closedP50)) },
+		func(f figures) float64 { return f.closedP99.Seconds() }},
+	{"answer-p99-x", "`POST /v1/events` vs `SignalWorkflow` answer, p99 (p50)", "≤ 1.5×",
+		func(f figures) string { return fmt.Sprintf("%s (%s)", latency(f.answerP99), latency(f.answerP50)) },
+		func(f figures) float64 { return f.answerP99.Seconds() }},
+	{"enroll-x", "`POST …/enrollments` vs `ExecuteWorkflow`, 32 clients", "≥ 0.9×",
+		func(f figures) string { return rate("users/s")(f.enroll) }, func(f figures) float64 { return f.enroll }},
+	{"batch-x", "batch enrollment vs `ExecuteWorkflow`, 32 clients", "≥ 1.0×",
+		func(f figures) string { return rate("users/s")(f.batch) }, func(f figures) float64 { return f.batch }},
+	{"settled-x", "runs settled (nothing pending for a worker)", "≥ 0.85×",
+		func(f figures) string { return rate("users/s")(f.settled) }, func(f figures) float64 { return f.settled }},
+	{"drain-x", fmt.Sprintf("%d first touches due together: drain", burstUsers), "≥ 0.85×",
+		func(f figures) string {
+			late := ""
+			if f.late {
+				late = " (enrolled late)"
+			}
+			return rate("sends/s")(f.drain) + late
+		}, func(f figures) float64 { return f.drain }},
+}
+
+// table prints the issue's table for one iteration, then what the server
+// and the workers logged.
+func table(journeys, plain figures) string {
+	var sb strings.Builder
+	sb.WriteString("| path | journeys | plain Temporal | ratio | target |\n|---|---|---|---|---|\n")
+	for _, m := range metrics {
+		fmt.Fprintf(&sb, "| %s | %s | %s | %.2f× | %s |\n", m.path, m.show(journeys), m.show(plain), m.ratio(journeys, plain), m.target)
+	}
+	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))
+	fmt.Fprintf(&sb, "| calls retried (503, Temporal unavailable or timed out) | %d | %d | | 0 |\n", journeys.retries, plain.retries)
+	if n := total(journeys.logs) + total(plain.logs); n > 0 {
+		fmt.Fprintf(&sb, "  journeys:%s\n  plain:%s\n", describe(journeys.logs), describe(plain.logs))
+	}
+	return sb.String()
+}
