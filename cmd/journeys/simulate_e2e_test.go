@@ -3,6 +3,7 @@ package main
 import (
 	"fmt"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -109,7 +110,9 @@ func TestSimulatorMatchesRealRuns(t *testing.T) {
 		}
 		var sim simulated
 		s.mustCall("POST", "/v1/journeys/"+sc.journey+"/simulate", body, 200, &sim)
-		if got := sim.story(); !slices.Equal(got, sc.want) {
+		// The flow's node entries aside, which the real runs compare below.
+		got := slices.DeleteFunc(sim.story(), func(l string) bool { return strings.HasPrefix(l, "node:") })
+		if !slices.Equal(got, sc.want) {
 			t.Errorf("%s in %s: simulated %v, want %v", sc.user, sc.journey, got, sc.want)
 		}
 		sims[sc.user] = sim
