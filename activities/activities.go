@@ -7,6 +7,7 @@ import (
 	"log/slog"
 
 	"journeys/channels"
+	"journeys/metrics"
 	"journeys/reporting"
 )
 
@@ -50,4 +51,7 @@ type Activities struct {
 	// workspace and user id (see channels.UnsubscribeToken); nil sends no
 	// link.
 	Unsubscribe func(workspace, userID string, c channels.Channel) string
+	// Metrics counts deferred and skipped touches and ended runs; nil
+	// counts nothing.
+	Metrics *metrics.Metrics
 }

@@ -2,6 +2,7 @@ package activities
 
 import (
 	"context"
+	"strings"
 	"time"
 
 	"journeys/reporting"
@@ -42,8 +43,18 @@ func (in RecordInput) entry() reporting.Entry {
 }
 
 // Record appends an entry to the reporting log, once however often it runs.
+// Deferred and skipped touches are counted by reason (the detail up to
+// its first colon: "send_window", not the time it waits until); a retry of
+// a recorded entry counts again, which metrics can bear.
 func (a *Activities) Record(ctx context.Context, in RecordInput) error {
-	return a.Store.Record(ctx, in.entry())
+	if err := a.Store.Record(ctx, in.entry()); err != nil {
+		return err
+	}
+	if in.Kind == reporting.KindDeferred || in.Kind == reporting.KindSkipped {
+		reason, _, _ := strings.Cut(in.Detail, ":")
+		a.Metrics.NotSent(in.Kind, reason)
+	}
+	return nil
 }
 
 // FinishInput closes an enrollment.
@@ -55,5 +66,9 @@ type FinishInput struct {
 
 // Finish closes the enrollment with its final status and logs why.
 func (a *Activities) Finish(ctx context.Context, in FinishInput) error {
-	return a.Store.EndEnrollment(ctx, in.EnrollmentID, in.Status, in.entry())
+	if err := a.Store.EndEnrollment(ctx, in.EnrollmentID, in.Status, in.entry()); err != nil {
+		return err
+	}
+	a.Metrics.RunEnded(in.JourneyID, in.Status)
+	return nil
 }

@@ -229,6 +229,11 @@ func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, e
 		}
 	}
 	res := eventResult{EventID: stored.EventID, Duplicate: !inserted, Entries: []entryResult{}}
+	if inserted {
+		s.metrics.EventIngested("stored")
+	} else {
+		s.metrics.EventIngested("duplicate")
+	}
 	var props map[string]any
 	_ = json.Unmarshal(stored.Properties, &props)
 	signal := journey.Event{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}

@@ -17,6 +17,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"journeys/activities"
+	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/workflows"
 )
@@ -57,6 +58,7 @@ type Server struct {
 	bulkTimeout time.Duration
 	// simulations runs the dry runs of POST /v1/journeys/{id}/simulate.
 	simulations *simulations
+	metrics     *metrics.Metrics
 }
 
 // Config is what the API needs.
@@ -87,6 +89,8 @@ type Config struct {
 	// enrollments or events) may take to arrive and be answered, in place of
 	// the server's read and write timeouts; zero leaves those in force.
 	BulkTimeout time.Duration
+	// Metrics counts requests, enrollments and events; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // New returns the API as an http.Handler.
@@ -100,17 +104,19 @@ func New(cfg Config) http.Handler {
 		s.adminKeyHash = hashKey(cfg.AdminKey)
 	}
 	s.reconciler = &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}
-	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal, Reconciler: s.reconciler}
+	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal, Reconciler: s.reconciler, Metrics: cfg.Metrics}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.bulkTimeout = cfg.BulkTimeout
 	s.simulations = newSimulations(maxSimulations, simulationTimeout)
+	s.metrics = cfg.Metrics
 	e := echo.New()
 	e.HideBanner, e.HidePort = true, true
 	// Failures are counted against the peer's address: headers such as
 	// X-Forwarded-For are the client's to choose.
 	e.IPExtractor = echo.ExtractIPDirect()
 	e.HTTPErrorHandler = errorHandler(cfg.Log)
+	e.Use(s.measure(e))
 	e.Use(middleware.Recover())
 	// Route on the decoded path, so that ids in paths arrive decoded however
 	// the client escaped them (user "sara@x.io" sent as sara%40x.io).
@@ -127,7 +133,8 @@ func New(cfg Config) http.Handler {
 
 // routes lists every route of the API in one place.
 func (s *Server) routes(e *echo.Echo) {
-	e.GET("/healthz", s.health)
+	e.GET("/healthz", live)
+	e.GET("/readyz", s.ready)
 	e.GET("/openapi.yaml", openAPI)
 	// Links in emails: the signed token is the authorization.
 	e.GET("/unsubscribe/:token", s.unsubscribePage)
@@ -181,6 +188,33 @@ func (s *Server) routes(e *echo.Echo) {
 
 	v1.POST("/events", s.postEvent)
 	v1.POST("/events/batch", s.postEvents, s.bulk)
+}
+
+// measure counts every request by its route and status, with how long
+// it took. A path no route matches counts as "unmatched", so that probing
+// clients cannot make a series per path.
+func (s *Server) measure(e *echo.Echo) echo.MiddlewareFunc {
+	return func(next echo.HandlerFunc) echo.HandlerFunc {
+		if s.metrics == nil {
+			return next
+		}
+		return func(c echo.Context) error {
+			start := time.Now()
+			if err := next(c); err != nil {
+				// Answer the error here so that its status is known.
+				c.Error(err)
+			}
+			route := "unmatched"
+			for _, r := range e.Routes() {
+				if r.Path == c.Path() && r.Method == c.Request().Method {
+					route = r.Path
+					break
+				}
+			}
+			s.metrics.Request(c.Request().Method, route, c.Response().Status, time.Since(start))
+			return nil
+		}
+	}
 }
 
 // bulk gives a route that takes large bodies or does much work (audience

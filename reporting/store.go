@@ -136,7 +136,7 @@ func (s *Store) MigrateTo(ctx context.Context, last int) error {
 		return fmt.Errorf("migrate: %w", err)
 	}
 	for _, name := range names {
-		version, err := strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "migrations/"), "_", 2)[0])
+		version, err := migrationVersion(name)
 		if err != nil {
 			return fmt.Errorf("migrate: %s has no version number", name)
 		}
@@ -148,6 +148,41 @@ func (s *Store) MigrateTo(ctx context.Context, last int) error {
 		}
 	}
 	return nil
+}
+
+// PendingMigrations lists the embedded migrations the database has not
+// applied, by file name: empty when the schema is current.
+func (s *Store) PendingMigrations(ctx context.Context) ([]string, error) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return nil, err
+	}
+	sort.Strings(names)
+	var applied []int
+	const q = `SELECT version FROM schema_migrations`
+	if err := s.db.SelectContext(ctx, &applied, q); err != nil {
+		var pqErr *pq.Error
+		if errors.As(err, &pqErr) && pqErr.Code == "42P01" { // undefined_table: never migrated
+			return names, nil
+		}
+		return nil, fmt.Errorf("list applied migrations: %w", err)
+	}
+	done := map[int]bool{}
+	for _, v := range applied {
+		done[v] = true
+	}
+	var pending []string
+	for _, name := range names {
+		if version, err := migrationVersion(name); err != nil || !done[version] {
+			pending = append(pending, strings.TrimPrefix(name, "migrations/"))
+		}
+	}
+	return pending, nil
+}
+
+// migrationVersion is the number a migration's file name starts with.
+func migrationVersion(name string) (int, error) {
+	return strconv.Atoi(strings.SplitN(strings.TrimPrefix(name, "migrations/"), "_", 2)[0])
 }
 
 func (s *Store) applyMigration(ctx context.Context, conn *sqlx.Conn, version int, name string) error {

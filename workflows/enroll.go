@@ -12,6 +12,7 @@ import (
 	"go.temporal.io/sdk/client"
 
 	"journeys/activities"
+	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/workflows/journey"
 	"journeys/workflows/kitv1"
@@ -46,6 +47,8 @@ type Enroller struct {
 	// Reconciler checks the run of an active enrollment before the user is
 	// told they are enrolled already; nil trusts the store.
 	Reconciler Reconciler
+	// Metrics counts enrollments by journey and outcome; nil counts nothing.
+	Metrics *metrics.Metrics
 }
 
 // ErrPreviousRunOpen is an enrollment whose user's previous run of the
@@ -66,6 +69,25 @@ type Enrollment struct {
 // trigger and reaches a new run with its start (signal-with-start).
 // Refusals are *reporting.NotActiveError and *reporting.NotEligibleError.
 func (en *Enroller) Enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *journey.Event) (Enrollment, error) {
+	e, err := en.enroll(ctx, j, userID, source, trigger)
+	var notActive *reporting.NotActiveError
+	var notEligible *reporting.NotEligibleError
+	switch {
+	case err == nil && e.Created:
+		en.Metrics.Enrolled(j.ID, "enrolled")
+	case err == nil:
+		en.Metrics.Enrolled(j.ID, "already_enrolled")
+	case errors.As(err, &notEligible):
+		en.Metrics.Enrolled(j.ID, "not_eligible")
+	case errors.As(err, &notActive):
+		en.Metrics.Enrolled(j.ID, "not_active")
+	default:
+		en.Metrics.Enrolled(j.ID, "error")
+	}
+	return e, err
+}
+
+func (en *Enroller) enroll(ctx context.Context, j reporting.Journey, userID, source string, trigger *journey.Event) (Enrollment, error) {
 	if j.Status != reporting.JourneyActive {
 		return Enrollment{}, &reporting.NotActiveError{JourneyID: j.ID, Status: j.Status}
 	}

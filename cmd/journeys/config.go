@@ -1,13 +1,20 @@
 package main
 
 import (
+	"cmp"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"net"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
+
+	"go.temporal.io/sdk/client"
+
+	"journeys/metrics"
 )
 
 // config is the service's configuration, read from the environment, with
@@ -17,16 +24,27 @@ type config struct {
 	DatabaseURL     string
 	TemporalAddress string
 	Namespace       string
-	UIAddr          string
-	TemporalUIURL   string
-	DataDir         string
-	APIKey          string
-	AdminKey        string
-	Role            string
-	OfferSecret     string
-	PublicURL       string
-	HTTP            httpTimeouts
-	Channels        channelConfig
+	// Temporal is how to connect to Temporal: address, namespace, API
+	// key and TLS, from the SDK's environment configuration.
+	Temporal      client.Options
+	UIAddr        string
+	TemporalUIURL string
+	DataDir       string
+	APIKey        string
+	AdminKey      string
+	Role          string
+	OfferSecret   string
+	PublicURL     string
+	HTTP          httpTimeouts
+	Channels      channelConfig
+	// MetricsAddr is where GET /metrics listens; empty serves none.
+	MetricsAddr string
+	// ShutdownTimeout bounds how long, after SIGTERM, the API finishes the
+	// requests in flight and the worker the activities it runs.
+	ShutdownTimeout time.Duration
+	// Metrics is what the service tells Prometheus; nil counts nothing.
+	// Not a setting: serve and dev make it.
+	Metrics *metrics.Metrics
 	// SweepEvery is how often the worker's sweep looks for runs Temporal
 	// closed behind the service's back; 0 is workflows.DefaultSweepEvery.
 	// Not a setting: tests shorten it.
@@ -60,8 +78,10 @@ type setting struct {
 var settings = append([]setting{
 	{"JOURNEYS_HTTP_ADDR", "http-addr", "127.0.0.1:8080", "where the API listens", func(c *config) *string { return &c.HTTPAddr }, "dev serve"},
 	{"DATABASE_URL", "database-url", "postgres://postgres@127.0.0.1:5432/journeys?sslmode=disable", "the Postgres database", func(c *config) *string { return &c.DatabaseURL }, "dev serve migrate"},
-	{"TEMPORAL_ADDRESS", "temporal-address", "127.0.0.1:7233", "the Temporal frontend (dev: where the embedded one listens)", func(c *config) *string { return &c.TemporalAddress }, "dev serve migrate"},
-	{"TEMPORAL_NAMESPACE", "namespace", "default", "the Temporal namespace", func(c *config) *string { return &c.Namespace }, "dev serve migrate"},
+	// No defaults here: a temporal.toml profile comes between them and the
+	// environment (see temporalConnection).
+	{"TEMPORAL_ADDRESS", "temporal-address", "", "the Temporal frontend, default " + defaultTemporalAddress + " (dev: where the embedded one listens)", func(c *config) *string { return &c.TemporalAddress }, "dev serve migrate"},
+	{"TEMPORAL_NAMESPACE", "namespace", "", "the Temporal namespace, default " + defaultNamespace, func(c *config) *string { return &c.Namespace }, "dev serve migrate"},
 	{"JOURNEYS_TEMPORAL_UI_ADDR", "ui-addr", "127.0.0.1:8233", "where the embedded Temporal UI listens", func(c *config) *string { return &c.UIAddr }, "dev"},
 	{"JOURNEYS_TEMPORAL_UI_URL", "temporal-ui-url", "", "the Temporal UI's address, for links to runs (dev: http://<JOURNEYS_TEMPORAL_UI_ADDR>)", func(c *config) *string { return &c.TemporalUIURL }, "dev serve"},
 	{"JOURNEYS_DATA_DIR", "data-dir", ".journeys", "where the embedded Temporal server keeps its SQLite file", func(c *config) *string { return &c.DataDir }, "dev"},
@@ -69,6 +89,7 @@ var settings = append([]setting{
 	{"JOURNEYS_ADMIN_KEY", "admin-key", "", "the bearer token of the admin routes, /v1/workspaces (dev: dev-admin)", func(c *config) *string { return &c.AdminKey }, "dev serve"},
 	{"JOURNEYS_ROLE", "role", "all", "what serve runs: api, worker or all", func(c *config) *string { return &c.Role }, "serve"},
 	{"JOURNEYS_PUBLIC_URL", "public-url", "", "where people reach the API from their mail, for unsubscribe links (dev: http://<JOURNEYS_HTTP_ADDR>)", func(c *config) *string { return &c.PublicURL }, "dev serve"},
+	{"JOURNEYS_METRICS_ADDR", "metrics-addr", "", "where GET /metrics listens for Prometheus, such as 0.0.0.0:9090; unset, nowhere", func(c *config) *string { return &c.MetricsAddr }, "dev serve"},
 	{"JOURNEYS_OFFER_SECRET", "offer-secret", "", "the key discount codes are derived with", func(c *config) *string { return &c.OfferSecret }, "dev serve"},
 }, channelSettings...)
 
@@ -85,8 +106,15 @@ var durationSettings = []durationSetting{
 	{"JOURNEYS_HTTP_READ_TIMEOUT", "http-read-timeout", defaultHTTPTimeouts.Read, "how long a request to the API may take to arrive", func(c *config) *time.Duration { return &c.HTTP.Read }},
 	{"JOURNEYS_HTTP_WRITE_TIMEOUT", "http-write-timeout", defaultHTTPTimeouts.Write, "how long the API's answer may take", func(c *config) *time.Duration { return &c.HTTP.Write }},
 	{"JOURNEYS_HTTP_IDLE_TIMEOUT", "http-idle-timeout", defaultHTTPTimeouts.Idle, "how long an idle kept-alive connection stays open", func(c *config) *time.Duration { return &c.HTTP.Idle }},
+	{"JOURNEYS_SHUTDOWN_TIMEOUT", "shutdown-timeout", defaultShutdownTimeout, "how long, after SIGTERM, requests in flight and running activities have to finish", func(c *config) *time.Duration { return &c.ShutdownTimeout }},
 	{"JOURNEYS_BULK_TIMEOUT", "bulk-timeout", defaultHTTPTimeouts.Bulk, "how long an audience import or a batch may take to arrive and be answered", func(c *config) *time.Duration { return &c.HTTP.Bulk }},
 }
+
+// defaultShutdownTimeout is how long a stopping process waits for its
+// requests and activities: longer than most sends take with their retries
+// inside one attempt, shorter than the 30 s orchestrators give by default
+// before a SIGKILL would cut everything.
+const defaultShutdownTimeout = 25 * time.Second
 
 // minOfferSecret is the shortest JOURNEYS_OFFER_SECRET accepted.
 const minOfferSecret = 16
@@ -138,6 +166,18 @@ func loadConfig(command string, args []string, getenv func(string) string, stder
 			return c, fmt.Errorf("%s: must be more than zero, such as %s", s.env, s.def)
 		}
 	}
+	if command == "dev" {
+		// The embedded server has no TLS and no keys: only where it listens.
+		c.TemporalAddress = cmp.Or(c.TemporalAddress, defaultTemporalAddress)
+		c.Namespace = cmp.Or(c.Namespace, defaultNamespace)
+		c.Temporal = client.Options{HostPort: c.TemporalAddress, Namespace: c.Namespace}
+	} else {
+		opts, err := temporalConnection(getenv, c.TemporalAddress, c.Namespace)
+		if err != nil {
+			return c, err
+		}
+		c.Temporal, c.TemporalAddress, c.Namespace = opts, opts.HostPort, opts.Namespace
+	}
 	return c, c.check(command)
 }
 
@@ -156,6 +196,11 @@ func (c config) check(command string) error {
 	}
 	if c.Namespace == "" {
 		return errors.New("TEMPORAL_NAMESPACE: must not be empty")
+	}
+	if c.MetricsAddr != "" {
+		if _, _, err := splitHostPort(c.MetricsAddr); err != nil {
+			return fmt.Errorf("JOURNEYS_METRICS_ADDR: %w", err)
+		}
 	}
 	if c.PublicURL != "" {
 		if u, err := url.Parse(c.PublicURL); err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
@@ -193,4 +238,27 @@ func (c config) check(command string) error {
 		}
 	}
 	return nil
+}
+
+// splitHostPort splits addr into its host and a port from 1 to 65535.
+func splitHostPort(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, fmt.Errorf("%q is not host:port", addr)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, fmt.Errorf("%q has no valid port", addr)
+	}
+	return host, port, nil
+}
+
+// freePort asks the kernel for a port that is free on host.
+func freePort(host string) (int, error) {
+	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		return 0, fmt.Errorf("find a free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
 }

@@ -9,12 +9,18 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+
+	"journeys/metrics"
 )
 
 // dev runs everything in one process for a laptop: an embedded Temporal
 // server persisting under the data folder, its UI, migrations, the worker
 // and the API.
 func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+	if !embeddedTemporal {
+		_, err := startDevTemporal(cfg.TemporalAddress, cfg.UIAddr, cfg.DataDir, cfg.Namespace, log)
+		return err
+	}
 	if cfg.APIKey == "" {
 		cfg.APIKey = "dev"
 		log.Warn("JOURNEYS_API_KEY is not set; the default workspace accepts the key \"dev\"")
@@ -54,7 +60,10 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 		return err
 	}
 	defer t.Stop()
-	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
+	cfg.Metrics = metrics.New()
+	defer cfg.Metrics.Close()
+	cfg.Temporal.MetricsHandler = cfg.Metrics.Temporal()
+	c, err := dialTemporal(ctx, cfg.Temporal, log)
 	if err != nil {
 		return err
 	}

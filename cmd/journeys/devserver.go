@@ -1,3 +1,5 @@
+//go:build !nodev
+
 package main
 
 import (
@@ -27,6 +29,11 @@ import (
 
 	"journeys/workflows/journey"
 )
+
+// embeddedTemporal says this binary carries the Temporal server and UI
+// for `journeys dev`; the production image is built without them
+// (-tags nodev, see devserver_nodev.go).
+const embeddedTemporal = true
 
 // devTemporal is a single-process Temporal server persisting to a SQLite
 // file, with the Temporal UI, for `journeys dev`.
@@ -166,28 +173,6 @@ func (d *devTemporal) Stop() {
 		d.ui.Stop()
 	}
 	d.server.Stop()
-}
-
-func splitHostPort(addr string) (string, int, error) {
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		return "", 0, fmt.Errorf("%q is not host:port", addr)
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil || port <= 0 || port > 65535 {
-		return "", 0, fmt.Errorf("%q has no valid port", addr)
-	}
-	return host, port, nil
-}
-
-// freePort asks the kernel for a port that is free on host.
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // serverLogger passes the Temporal server's warnings and errors to slog;

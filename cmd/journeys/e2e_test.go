@@ -34,12 +34,19 @@ type stack struct {
 	temporal client.Client
 	senders  map[channels.Channel]activities.Sender
 	log      *slog.Logger
+	// stop stops the service as SIGTERM does and waits until it returns.
+	stop func() error
 }
 
 // newWorker returns another worker on the stack's Temporal server and
-// store, for tests that stop and start workers.
-func (s *stack) newWorker() worker.Worker {
-	return newWorker(s.temporal, &activities.Activities{Store: s.store, Caps: s.store, Senders: s.senders, Log: s.log}, newJobs(s.temporal, s.store))
+// store, for tests that stop and start workers; opts change its jobs'
+// settings.
+func (s *stack) newWorker(opts ...func(*activities.Jobs)) worker.Worker {
+	jobs := newJobs(s.temporal, s.store, nil)
+	for _, opt := range opts {
+		opt(jobs)
+	}
+	return newWorker(s.temporal, &activities.Activities{Store: s.store, Caps: s.store, Senders: s.senders, Log: s.log}, jobs)
 }
 
 // startStack starts the stack; opts change its config, for example to
@@ -62,15 +69,17 @@ func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config))
 func newStackOn(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Store, dbURL string, opts ...func(*config)) *stack {
 	tb.Helper()
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
-	c := ts.NewClientWithOptions(temporalOptions(ts.GetFrontendHostPort(), ts.GetDefaultNamespace(), log))
-	ctx, cancel := context.WithCancel(context.Background())
-	if err := registerSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
-		tb.Fatal(err)
-	}
 	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all",
 		Namespace: ts.GetDefaultNamespace(), TemporalUIURL: testUIURL}
 	for _, opt := range opts {
 		opt(&cfg)
+	}
+	// The SDK reports its metrics through the client it was given.
+	c := ts.NewClientWithOptions(temporalOptions(client.Options{HostPort: ts.GetFrontendHostPort(),
+		Namespace: ts.GetDefaultNamespace(), MetricsHandler: cfg.Metrics.Temporal()}, log))
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := registerSearchAttributes(ctx, c, ts.GetDefaultNamespace()); err != nil {
+		tb.Fatal(err)
 	}
 	senders, err := newSenders(cfg.Channels, log)
 	if err != nil {
@@ -79,15 +88,20 @@ func newStackOn(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Sto
 	addr := make(chan string, 1)
 	done := make(chan error, 1)
 	go func() { done <- runService(ctx, cfg, store, c, senders, log, func(a string) { addr <- a }) }()
+	var once sync.Once
+	var stopErr error
+	stop := func() error {
+		once.Do(func() { cancel(); stopErr = <-done })
+		return stopErr
+	}
 	tb.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
+		if err := stop(); err != nil {
 			tb.Errorf("service: %v", err)
 		}
 	})
 	select {
 	case a := <-addr:
-		return &stack{t: tb, base: "http://" + a, store: store, temporal: c, senders: senders, log: log}
+		return &stack{t: tb, base: "http://" + a, store: store, temporal: c, senders: senders, log: log, stop: stop}
 	case err := <-done:
 		tb.Fatalf("service did not start: %v", err)
 	}

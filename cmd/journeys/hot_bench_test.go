@@ -72,7 +72,7 @@ func BenchmarkHot(b *testing.B) {
 	if causes := logs.causes(); causes != "" {
 		fmt.Printf("the first error logged with each message:%s\n", causes)
 	}
-	for _, m := range metrics {
+	for _, m := range hotMetrics {
 		var sum float64
 		for _, got := range all {
 			sum += m.ratio(got[1], got[0])
@@ -238,7 +238,7 @@ func rate(unit string) func(float64) string {
 
 func latency(d time.Duration) string { return d.Round(time.Millisecond).String() }
 
-var metrics = []metric{
+var hotMetrics = []metric{
 	{"closed-p99-x", "purchase → run closed, p99 (p50), 50 events/s", "≤ 1.5×",
 		func(f figures) string { return fmt.Sprintf("%s (%s)", latency(f.closedP99), latency(f.closedP50)) },
 		func(f figures) float64 { return f.closedP99.Seconds() }},
@@ -266,7 +266,7 @@ var metrics = []metric{
 func table(journeys, plain figures) string {
 	var sb strings.Builder
 	sb.WriteString("| path | journeys | plain Temporal | ratio | target |\n|---|---|---|---|---|\n")
-	for _, m := range metrics {
+	for _, m := range hotMetrics {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %.2f× | %s |\n", m.path, m.show(journeys), m.show(plain), m.ratio(journeys, plain), m.target)
 	}
 	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))

@@ -16,7 +16,7 @@ func migrate(ctx context.Context, cfg config, log *slog.Logger) error {
 		return err
 	}
 	defer store.Close()
-	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
+	c, err := dialTemporal(ctx, cfg.Temporal, log)
 	if err != nil {
 		return err
 	}

@@ -16,6 +16,7 @@ import (
 	"journeys/activities"
 	"journeys/api"
 	"journeys/channels"
+	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/workflows"
 )
@@ -35,7 +36,10 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 		return fmt.Errorf("DATABASE_URL: %w", err)
 	}
 	defer store.Close()
-	c, err := dialTemporal(ctx, cfg.TemporalAddress, cfg.Namespace, log)
+	cfg.Metrics = metrics.New()
+	defer cfg.Metrics.Close()
+	cfg.Temporal.MetricsHandler = cfg.Metrics.Temporal()
+	c, err := dialTemporal(ctx, cfg.Temporal, log)
 	if err != nil {
 		return err
 	}
@@ -45,10 +49,22 @@ func serve(ctx context.Context, cfg config, log *slog.Logger) error {
 
 // runService runs the roles cfg asks for; the worker sends through
 // senders. ready, when set, is called with the API's address once it
-// listens.
+// listens. When ctx is done the API stops taking requests and finishes
+// those in flight, then the worker stops polling and lets its running
+// activities finish, each within cfg.ShutdownTimeout.
 func runService(ctx context.Context, cfg config, store *reporting.Store, c client.Client, senders map[channels.Channel]activities.Sender, log *slog.Logger, ready func(apiAddr string)) error {
+	grace := cmp.Or(cfg.ShutdownTimeout, defaultShutdownTimeout)
+	if cfg.MetricsAddr != "" && cfg.Metrics != nil {
+		stop, err := serveMetrics(cfg.MetricsAddr, cfg.Metrics)
+		if err != nil {
+			return err
+		}
+		defer stop()
+		log.Info("metrics served", "address", "http://"+cfg.MetricsAddr+"/metrics")
+	}
 	if cfg.Role == "all" || cfg.Role == "worker" {
-		acts := &activities.Activities{Store: store, Caps: store, Senders: senders, Log: log, OfferSecret: []byte(cfg.OfferSecret)}
+		acts := &activities.Activities{Store: store, Caps: store, Senders: measured(senders, cfg.Metrics), Log: log,
+			OfferSecret: []byte(cfg.OfferSecret), Metrics: cfg.Metrics}
 		if base := strings.TrimRight(cfg.PublicURL, "/"); base != "" {
 			secret := []byte(cfg.APIKey)
 			acts.Unsubscribe = func(workspace, userID string, ch channels.Channel) string {
@@ -57,11 +73,16 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		} else {
 			log.Warn("JOURNEYS_PUBLIC_URL is not set: emails go out without a one-click unsubscribe link")
 		}
-		w := newWorker(c, acts, newJobs(c, store))
+		opts := workerOptions
+		opts.WorkerStopTimeout = grace
+		w := newWorkerWith(c, acts, newJobs(c, store, cfg.Metrics), opts)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
-		defer w.Stop()
+		defer func() {
+			log.Info("worker stopping: no new tasks, running activities may finish", "within", grace)
+			w.Stop()
+		}()
 		if err := workflows.StartSweep(ctx, c, cfg.SweepEvery); err != nil {
 			return err
 		}
@@ -79,7 +100,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 	timeouts := cfg.HTTP.orDefaults()
 	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, AdminKey: cfg.AdminKey, Log: log,
 		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
-		BulkTimeout: timeouts.Bulk}), timeouts)
+		BulkTimeout: timeouts.Bulk, Metrics: cfg.Metrics}), timeouts)
 	if ready != nil {
 		ready(l.Addr().String())
 	}
@@ -90,10 +111,12 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		return fmt.Errorf("api: %w", err)
 	case <-ctx.Done():
 	}
-	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	log.Info("api stopping: no new requests, those in flight may finish", "within", grace)
+	shutdown, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
 	defer cancel()
 	if err := srv.Shutdown(shutdown); err != nil && !errors.Is(err, http.ErrServerClosed) {
-		return fmt.Errorf("api shutdown: %w", err)
+		srv.Close()
+		log.Warn("api stopped with requests still in flight", "after", grace, "error", err)
 	}
 	return nil
 }

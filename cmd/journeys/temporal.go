@@ -10,30 +10,28 @@ import (
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 	xrate "golang.org/x/time/rate"
 
 	"journeys/activities"
+	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
 )
 
-// temporalOptions are the options of every Temporal client the service
-// uses. The workspace propagator is what keeps each run and its activities
-// in the workspace that started it.
-func temporalOptions(address, namespace string, log *slog.Logger) client.Options {
-	return client.Options{
-		HostPort:           address,
-		Namespace:          namespace,
-		Logger:             sdklog.NewStructuredLogger(log.With("component", "temporal-sdk")),
-		ContextPropagators: []workflow.ContextPropagator{activities.WorkspacePropagator{}},
-	}
+// temporalOptions adds to opts what every Temporal client of the service
+// needs: its logger, and the workspace propagator, which keeps each run and
+// its activities in the workspace that started it.
+func temporalOptions(opts client.Options, log *slog.Logger) client.Options {
+	opts.Logger = sdklog.NewStructuredLogger(log.With("component", "temporal-sdk"))
+	opts.ContextPropagators = append(opts.ContextPropagators, activities.WorkspacePropagator{})
+	return opts
 }
 
-// dialTemporal connects to the Temporal frontend, retrying while it starts.
-func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logger) (client.Client, error) {
-	opts := temporalOptions(address, namespace, log)
+// dialTemporal connects to the Temporal frontend with opts, retrying
+// while it starts.
+func dialTemporal(ctx context.Context, opts client.Options, log *slog.Logger) (client.Client, error) {
+	opts = temporalOptions(opts, log)
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		c, err := client.DialContext(ctx, opts)
@@ -41,7 +39,7 @@ func dialTemporal(ctx context.Context, address, namespace string, log *slog.Logg
 			return c, nil
 		}
 		if time.Now().After(deadline) || ctx.Err() != nil {
-			return nil, fmt.Errorf("TEMPORAL_ADDRESS: cannot reach Temporal at %s: %w", address, err)
+			return nil, fmt.Errorf("TEMPORAL_ADDRESS: cannot reach Temporal at %s: %w", opts.HostPort, err)
 		}
 		time.Sleep(time.Second)
 	}
@@ -80,12 +78,12 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 const importRate = 1000
 
 // newJobs returns the activities of background jobs: audiences, broadcasts
-// and the sweep of closed runs.
-func newJobs(c client.Client, store *reporting.Store) *activities.Jobs {
+// and the sweep of closed runs; m counts their enrollments.
+func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activities.Jobs {
 	reconciler := &activities.Reconciler{Store: store, Temporal: c}
 	return &activities.Jobs{
 		Store:      store,
-		Enroller:   &workflows.Enroller{Store: store, Temporal: c, Reconciler: reconciler},
+		Enroller:   &workflows.Enroller{Store: store, Temporal: c, Reconciler: reconciler, Metrics: m},
 		Reconciler: reconciler,
 		Limit:      xrate.NewLimiter(importRate, 100),
 		Workers:    16,
