@@ -114,10 +114,6 @@ func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User
 		// and this one says it all in the words of the template.
 		return channels.Message{}, permanent(fmt.Errorf("template %s (%s): %v", t.ID, t.Locale, err))
 	}
-	subject := r.subject
-	if subject == "" {
-		subject = r.title
-	}
 	var unsubscribe string
 	if a.Unsubscribe != nil && channel == channels.Email {
 		ws, err := reporting.WorkspaceOf(ctx)
@@ -133,7 +129,7 @@ func (a *Activities) message(ctx context.Context, in SendInput, u reporting.User
 		UserID:         u.ID,
 		To:             contact(u, channel),
 		Title:          r.title,
-		Subject:        subject,
+		Subject:        r.subjectLine(),
 		Body:           r.body,
 		HTML:           r.html,
 		Data:           data,

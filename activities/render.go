@@ -42,6 +42,15 @@ func render(t reporting.Template, data TemplateData) (rendered, error) {
 	return out, nil
 }
 
+// subjectLine is the subject an email goes out with: the title when the
+// template has no subject.
+func (r rendered) subjectLine() string {
+	if r.subject == "" {
+		return r.title
+	}
+	return r.subject
+}
+
 // oneLine folds a title or subject onto one line.
 func oneLine(s string) string {
 	return strings.Join(strings.Fields(s), " ")
@@ -116,18 +125,21 @@ func (b *cappedBuffer) Write(p []byte) (int, error) {
 	return b.Buffer.Write(p)
 }
 
+// source is one field of a template as written.
+type source struct {
+	name, text string
+	html       bool
+}
+
+// sources returns the fields of t, in the order they render.
+func sources(t reporting.Template) []source {
+	return []source{{"title", t.Title, false}, {"subject", t.Subject, false}, {"body", t.Body, false}, {"html", t.HTML, true}}
+}
+
 // parseTemplate parses and checks the fields of t.
 func parseTemplate(t reporting.Template) ([]field, error) {
 	var out []field
-	for _, f := range []struct {
-		name, text string
-		html       bool
-	}{
-		{"title", t.Title, false},
-		{"subject", t.Subject, false},
-		{"body", t.Body, false},
-		{"html", t.HTML, true},
-	} {
+	for _, f := range sources(t) {
 		p, err := parseField(f.name, f.text, f.html)
 		if err != nil {
 			return nil, err

@@ -282,3 +282,38 @@ func FuzzChannels(f *testing.F) {
 		h.checkAnswer(t, "PUT", "/v1/channels/"+url.PathEscape(channel), body)
 	})
 }
+
+// FuzzDryRuns sends arbitrary bodies to the routes that only read:
+// simulations and template previews. Besides checkAnswer's checks, they
+// store nothing whatever they answer.
+func FuzzDryRuns(f *testing.F) {
+	h, tick := fuzzHarness(f)
+	bodies := append(append([][]byte{}, commonBodies...),
+		[]byte(`{"user_id": "u1"}`), []byte(`{"user_id": "u1", "locale": "fa-IR"}`),
+		[]byte(`{"user": {"email": "sara@example.com", "attributes": {"first_name": "Sara"}}, "events": [{"name": "purchase", "after": "30h", "properties": {"revenue": 120}}]}`),
+		[]byte(`{"events": [{"name": "add_to_cart", "after": "0s", "properties": {"cart_id": "c1"}}, {"name": "cart_emptied", "after": "2h"}]}`),
+		[]byte(`{"events": [{"name": "purchase", "after": "-5h"}]}`), []byte(`{"events": [{"name": "purchase", "after": "9999999h"}]}`),
+		[]byte(`{"events": [{"name": "purchase", "after": "1e400h"}]}`), []byte(`{"events": [{"name": "purchase", "after": 5}]}`),
+		[]byte(`{"events": [{"name": "purchase", "properties": {"revenue": -1}}]}`), []byte(`{"events": {"name": "purchase"}}`),
+		[]byte(`{"user": {"attributes": {"first_name": "`+strings.Repeat("x", 65<<10)+`"}}}`), []byte(`{"user": null, "user_id": ""}`),
+	)
+	bodies = append(bodies, withEach(`{"events": [{"name": "%s"}]}`)...)
+	bodies = append(bodies, withEach(`{"user_id": "%s"}`)...)
+	bodies = append(bodies, withEach(`{"user_id": "u1", "locale": "%s"}`)...)
+	for _, b := range bodies {
+		f.Add(false, b)
+		f.Add(true, b)
+	}
+	f.Fuzz(func(t *testing.T, preview bool, body []byte) {
+		tick(t)
+		path := "/v1/journeys/cart/simulate"
+		if preview {
+			path = "/v1/templates/cart_offer/preview"
+		}
+		before := h.with(t).snapshot()
+		h.checkAnswer(t, "POST", path, body)
+		if after := h.with(t).snapshot(); after != before {
+			t.Fatalf("POST %s %q stored something", path, clipped(body))
+		}
+	})
+}

@@ -21,7 +21,7 @@ var fuzzTime = flag.Duration("fuzz-each", 6*time.Second, "how long TestFuzzTarge
 // fuzzTargets are the fuzz targets of this package, one per resource whose
 // requests are decoded.
 var fuzzTargets = []string{"FuzzUsers", "FuzzTemplates", "FuzzJourneys", "FuzzEnrollments", "FuzzEvents",
-	"FuzzImports", "FuzzQueries", "FuzzLogin", "FuzzUnsubscribe", "FuzzFrequencyCaps", "FuzzChannels"}
+	"FuzzImports", "FuzzQueries", "FuzzLogin", "FuzzUnsubscribe", "FuzzFrequencyCaps", "FuzzChannels", "FuzzDryRuns"}
 
 // TestFuzzTargets fuzzes each target for -fuzz-each (6 s) in a child
 // process, so that `go test ./...` explores beyond the seeds. It is

@@ -37,8 +37,6 @@ type harness struct {
 	handler http.Handler
 	store   *reporting.Store
 	secret  []byte
-	// fingerprint is the query that sums up every table's contents.
-	fingerprint string
 }
 
 // newHarness returns the API over a fresh database; opts change its config.
@@ -52,16 +50,6 @@ func newHarness(t testing.TB, opts ...func(*api.Config)) *harness {
 		opt(&cfg)
 	}
 	h.handler = api.New(cfg)
-	var tables []string
-	if err := store.DB().Select(&tables, `SELECT tablename FROM pg_tables
-		WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY tablename`); err != nil {
-		t.Fatal(err)
-	}
-	parts := make([]string, len(tables))
-	for i, table := range tables {
-		parts[i] = fmt.Sprintf(`SELECT '%[1]s:' || count(*) || ':' || coalesce(md5(string_agg(t::text, E'\n' ORDER BY t::text)), '') FROM %[1]s t`, table)
-	}
-	h.fingerprint = `SELECT string_agg(x, ' ') FROM (` + strings.Join(parts, " UNION ALL ") + `) f(x)`
 	return h
 }
 
@@ -145,11 +133,32 @@ func (h *harness) mustCall(method, path string, body any, want int, out any) {
 // whether a request stored anything.
 func (h *harness) snapshot() string {
 	h.t.Helper()
-	var s string
-	if err := h.store.DB().Get(&s, h.fingerprint); err != nil {
-		h.t.Fatalf("snapshot: %v", err)
+	return dbtest.Snapshot(h.t, h.store)
+}
+
+// refusal is a request the API must refuse: the status, and text the
+// error message holds.
+type refusal struct {
+	path   string
+	body   any
+	status int
+	want   string
+}
+
+// checkRefusals posts each request and checks it is refused as it says,
+// and that the refusals stored nothing.
+func (h *harness) checkRefusals(t *testing.T, tests []refusal) {
+	t.Helper()
+	before := h.snapshot()
+	for _, tt := range tests {
+		var out apiError
+		if got := h.call("POST", tt.path, tt.body, &out); got != tt.status || !strings.Contains(out.Error.Message, tt.want) {
+			t.Errorf("%s %v = %d %q, want %d containing %q", tt.path, tt.body, got, out.Error.Message, tt.status, tt.want)
+		}
 	}
-	return s
+	if after := h.snapshot(); after != before {
+		t.Errorf("refused requests changed the database:\nbefore %s\nafter  %s", before, after)
+	}
 }
 
 // seed creates what requests refer to: user u1, and journey cart that

@@ -28,6 +28,8 @@ const (
 	maxEventBody       = 256 << 10 // an event with up to 64 KiB of properties, escaped
 	maxEventBatchBody  = 8 << 20   // up to 1,000 events
 	maxChannelBody     = 64 << 10  // a provider's settings, an FCM key of a few KiB among them
+	maxSimulateBody    = 1 << 20   // a profile and up to 100 events
+	maxPreviewBody     = 256 << 10 // a profile
 	// maxFrequencyCapsBody holds the most caps a workspace may have
 	// (reporting.MaxCaps, which with the other bounds of a cap lives
 	// beside the store that relies on them).
@@ -70,6 +72,20 @@ const (
 	maxUnsubscribed = 8
 	maxBatch        = 1000 // user_ids of a batch enrollment; larger audiences go through imports
 	maxEvents       = 1000 // events of a batch
+	// maxSimulatedEvents is how many events one simulation plays.
+	maxSimulatedEvents = 100
+)
+
+// Simulations run workflow code in the API process (see simulate.go).
+const (
+	// maxSimulatedTime is how long after the enrollment a simulation
+	// follows a run, on the simulated clock.
+	maxSimulatedTime = 180 * 24 * time.Hour
+	// simulationTimeout is how long one simulation may take on the wall
+	// clock.
+	simulationTimeout = 20 * time.Second
+	// maxSimulations is how many simulations one API process runs at once.
+	maxSimulations = 2
 )
 
 // Numbers and times.

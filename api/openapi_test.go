@@ -18,10 +18,12 @@ import (
 	"github.com/labstack/echo/v4"
 	"gopkg.in/yaml.v3"
 
+	"journeys/activities"
 	"journeys/channels"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
+	"journeys/workflows/journey/dryrun"
 )
 
 // spec is the part of api/openapi.yaml the tests read; the rest stays
@@ -234,6 +236,14 @@ func TestOpenAPISchemasMatchTypes(t *testing.T) {
 		"ChannelRequest":        channelRequest{},
 		"ChannelSettings":       channels.Settings{},
 		"ChannelProvider":       channelBody{},
+		"PreviewRequest":        previewRequest{},
+		"TemplatePreview":       activities.Preview{},
+		"PreviewError":          activities.PreviewError{},
+		"SimulateRequest":       simulateRequest{},
+		"SimulatedEvent":        simulatedEvent{},
+		"Simulation":            simulationResponse{},
+		"SimulationStep":        dryrun.Step{},
+		"SimulationOutcome":     dryrun.Ending{},
 		"WorkspaceRequest":      workspaceRequest{},
 		"Workspace":             reporting.Workspace{},
 		"KeyRequest":            keyRequest{},

@@ -57,6 +57,8 @@ type Server struct {
 	// bulkTimeout is how long a bulk request (an audience file, a batch)
 	// may take to arrive and be answered.
 	bulkTimeout time.Duration
+	// simulations runs the dry runs of POST /v1/journeys/{id}/simulate.
+	simulations *simulations
 	metrics     *metrics.Metrics
 	// sealer keeps workspaces' provider secrets; envProviders names the
 	// deployment's provider of each channel.
@@ -117,6 +119,7 @@ func New(cfg Config) http.Handler {
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.bulkTimeout = cfg.BulkTimeout
+	s.simulations = newSimulations(maxSimulations, simulationTimeout)
 	s.metrics = cfg.Metrics
 	s.sealer, s.envProviders = cfg.Sealer, cfg.EnvProviders
 	e := echo.New()
@@ -175,6 +178,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.PUT("/templates/:id", s.putTemplate)
 	v1.GET("/templates", s.listTemplates)
 	v1.GET("/templates/:id", s.getTemplate)
+	v1.POST("/templates/:id/preview", s.previewTemplate)
 
 	v1.GET("/journey-types", s.listJourneyTypes)
 	v1.POST("/journeys", s.createJourney)
@@ -182,6 +186,7 @@ func (s *Server) routes(e *echo.Echo) {
 	v1.GET("/journeys/:id", s.getJourney)
 	v1.PATCH("/journeys/:id", s.patchJourney)
 	v1.GET("/journeys/:id/report", s.report)
+	v1.POST("/journeys/:id/simulate", s.simulate)
 
 	v1.POST("/journeys/:id/enrollments", s.enroll)
 	v1.POST("/journeys/:id/enrollments/batch", s.enrollBatch, s.bulk)

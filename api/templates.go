@@ -77,3 +77,65 @@ func (s *Server) getTemplate(c echo.Context) error {
 	}
 	return c.JSON(http.StatusOK, map[string]any{"id": id, "templates": ts})
 }
+
+// previewRequest is the body of POST /v1/templates/{id}/preview: the user
+// to render for, as a profile or as a stored user's id, and the locale to
+// render in when not the user's.
+type previewRequest struct {
+	UserID string       `json:"user_id"`
+	User   *userRequest `json:"user"`
+	Locale string       `json:"locale"`
+}
+
+// previewTemplate renders a template for a user as a send would, with the
+// errors a send would meet, and sends nothing.
+func (s *Server) previewTemplate(c echo.Context) error {
+	var req previewRequest
+	if err := bind(c, &req, maxPreviewBody); err != nil {
+		return err
+	}
+	if req.Locale != "" {
+		if err := checkLength("locale", req.Locale, maxLocaleLength); err != nil {
+			return err
+		}
+		if _, err := activities.ParseLocale(req.Locale); err != nil {
+			return Errorf(CodeInvalid, "%v", err)
+		}
+	}
+	ctx := c.Request().Context()
+	var u reporting.User
+	switch {
+	case req.User != nil && req.UserID != "":
+		return Errorf(CodeInvalid, "send user or user_id, not both")
+	case req.User != nil:
+		region, err := s.phoneRegion(ctx)
+		if err != nil {
+			return err
+		}
+		if err := req.User.validate(region); err != nil {
+			return err
+		}
+		u = req.User.user("preview")
+	case req.UserID != "":
+		if err := checkID("user_id", req.UserID); err != nil {
+			return err
+		}
+		var err error
+		if u, err = s.store.User(ctx, req.UserID); errors.Is(err, reporting.ErrNotFound) {
+			return Errorf(CodeNotFound, "user %q has no profile; create it with PUT /v1/users/{user_id}, or send the profile as user", clip(req.UserID))
+		} else if err != nil {
+			return err
+		}
+	default:
+		return Errorf(CodeInvalid, "user or user_id is required: the profile to render for, or a stored user's id")
+	}
+	id := c.Param("id")
+	p, err := activities.PreviewTemplate(ctx, s.store, id, u, req.Locale)
+	if errors.Is(err, reporting.ErrNotFound) {
+		return Errorf(CodeNotFound, "template %q does not exist; create it with PUT /v1/templates/%s", clip(id), clip(id))
+	}
+	if err != nil {
+		return err
+	}
+	return c.JSON(http.StatusOK, p)
+}

@@ -90,6 +90,20 @@ func (r *userRequest) validate(region string) error {
 	return nil
 }
 
+// user returns the profile as the store would hold it for id.
+func (r userRequest) user(id string) reporting.User {
+	unsubscribed := make([]string, len(r.Unsubscribed))
+	for i, c := range r.Unsubscribed {
+		unsubscribed[i] = string(c)
+	}
+	attrs := r.Attributes
+	if isNull(attrs) {
+		attrs = json.RawMessage(`{}`)
+	}
+	return reporting.User{ID: id, Email: r.Email, Phone: r.Phone, PushToken: r.PushToken, Timezone: r.Timezone,
+		Attributes: attrs, Locale: r.Locale, Unsubscribed: unsubscribed}
+}
+
 // userBody is the body of PUT and PATCH /v1/users/{user_id}. A field that
 // is absent or null is not sent: PUT clears it (but keeps unsubscribed),
 // PATCH keeps it.

@@ -147,17 +147,8 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 	if !ok {
 		return "", nil, fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
 	}
-	window, _ := time.ParseDuration(j.ConversionWindow)
 	plan := typ.Plan(j.Config)
-	in := journey.Input{
-		Kit: journey.Kit2, Workspace: e.Workspace,
-		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
-		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
-		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
-		Version: j.Version, Config: j.Config, Holdout: e.Holdout,
-		SendWindow: cmp.Or(j.SendWindow, plan.SendWindow), Transactional: j.Transactional,
-		Match: e.MatchProperty, MatchValue: e.MatchValue,
-	}
+	in := RunInput(typ, j, e, trigger)
 	opts := client.StartWorkflowOptions{
 		ID:                       e.WorkflowID,
 		TaskQueue:                journey.TaskQueue,
@@ -213,6 +204,23 @@ func (en *Enroller) start(ctx context.Context, j reporting.Journey, e reporting.
 		cancel()
 	}
 	return "", nil, ErrPreviousRunOpen
+}
+
+// RunInput returns what the run of enrollment e of journey j, of type typ,
+// starts with; trigger is the entry event that enrolled the user, or nil.
+// The simulator starts its dry runs with it too, so that they run as the
+// real ones do.
+func RunInput(typ Type, j reporting.Journey, e reporting.Enrollment, trigger *journey.Event) journey.Input {
+	window, _ := time.ParseDuration(j.ConversionWindow)
+	return journey.Input{
+		Kit: journey.Kit2, Workspace: e.Workspace,
+		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
+		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
+		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
+		Version: j.Version, Config: j.Config, Holdout: e.Holdout,
+		SendWindow: cmp.Or(j.SendWindow, typ.Plan(j.Config).SendWindow), Transactional: j.Transactional,
+		Match: e.MatchProperty, MatchValue: e.MatchValue,
+	}
 }
 
 // Signal brings a signal to the run of enrollment e. A run still in its

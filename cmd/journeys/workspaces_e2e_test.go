@@ -157,6 +157,8 @@ func TestWorkspaceIsolation(t *testing.T) {
 		"GET /v1/jobs/:job_id":                         {path: "/v1/jobs/{job}"},
 		"POST /v1/events":                              {path: "/v1/events", body: `{"event_id": "ev-a", "user_id": "{user}", "name": "purchase"}`, own: 202},
 		"POST /v1/events/batch":                        {path: "/v1/events/batch", body: `{"events": [{"event_id": "ev-a2", "user_id": "{user}", "name": "cart_emptied"}]}`, own: 200},
+		"POST /v1/journeys/:id/simulate":               {path: "/v1/journeys/{journey}/simulate", body: `{"user_id": "{user}", "events": [{"name": "purchase", "after": "1h"}]}`},
+		"POST /v1/templates/:id/preview":               {path: "/v1/templates/{template}/preview", body: `{"user_id": "{user}"}`},
 		"GET /v1/channels":                             {path: "/v1/channels"},
 		"GET /v1/channels/:channel":                    {path: "/v1/channels/sms"},
 		"DELETE /v1/channels/:channel":                 {path: "/v1/channels/sms"},

@@ -6,9 +6,11 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"fmt"
 	"math"
 	"net/url"
 	"os"
+	"strings"
 	"testing"
 	"time"
 
@@ -75,6 +77,27 @@ func NewAt(t testing.TB, last int) (*reporting.Store, string) {
 		t.Fatal(err)
 	}
 	return store, u.String()
+}
+
+// Snapshot sums up the contents of every table of the store's database but
+// the migrations' own: each table's row count and a hash of its rows. Two
+// equal snapshots mean nothing was written in between.
+func Snapshot(t testing.TB, store *reporting.Store) string {
+	t.Helper()
+	var tables []string
+	if err := store.DB().Select(&tables, `SELECT tablename FROM pg_tables
+		WHERE schemaname = 'public' AND tablename <> 'schema_migrations' ORDER BY tablename`); err != nil {
+		t.Fatal(err)
+	}
+	parts := make([]string, len(tables))
+	for i, table := range tables {
+		parts[i] = fmt.Sprintf(`SELECT '%[1]s:' || count(*) || ':' || coalesce(md5(string_agg(t::text, E'\n' ORDER BY t::text)), '') FROM %[1]s t`, table)
+	}
+	var s string
+	if err := store.DB().Get(&s, `SELECT string_agg(x, ' ') FROM (`+strings.Join(parts, " UNION ALL ")+`) f(x)`); err != nil {
+		t.Fatalf("snapshot: %v", err)
+	}
+	return s
 }
 
 // Ctx returns a context scoped to the default workspace, the one tests

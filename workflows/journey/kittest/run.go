@@ -1,21 +1,29 @@
+// Package kittest runs journey types in tests: the Temporal test
+// environment with time skipping, so days of waits take milliseconds, over
+// an in-memory store and an outbox that keeps the messages, with a script
+// of timed events. A journey type's tests read like its plan:
+//
+//	out := kittest.Journey{Type: "cart_abandonment", Profile: sara,
+//		Script: []kittest.At{kittest.Event(26*time.Hour, "purchase", nil)}}.Run(t)
+//	// out.Result.Status == "converted", out.Outbox.Channels() == [push]
+//
+// It also records the histories of real runs and replays them, so that a
+// change to a journey type that would break runs in flight fails a test.
 package kittest
 
 import (
-	"context"
 	"encoding/json"
-	"fmt"
 	"testing"
 	"time"
 
 	sdkpb "go.temporal.io/api/sdk/v1"
 	"go.temporal.io/sdk/testsuite"
-	"go.temporal.io/sdk/worker"
-	"go.temporal.io/sdk/workflow"
 
 	"journeys/activities"
 	"journeys/reporting"
 	"journeys/workflows"
 	"journeys/workflows/journey"
+	"journeys/workflows/journey/dryrun"
 )
 
 // EnrollmentID is the enrollment id of the runs Journey.Run starts unless
@@ -55,37 +63,29 @@ type Journey struct {
 }
 
 // At is something that happens to a run at a time after its enrollment.
-type At struct {
-	After time.Duration
-	do    func(env *testsuite.TestWorkflowEnvironment)
-}
+type At = dryrun.At
+
+// Store is the in-memory reporting store the run's activities use.
+type Store = dryrun.Store
+
+// Outbox keeps what the run sends.
+type Outbox = dryrun.Outbox
+
+// NewStore returns a store holding the given profiles.
+var NewStore = dryrun.NewStore
 
 // Event has the user do name after the delay, with properties; its
 // event id is derived from its name and time.
-func Event(after time.Duration, name string, props map[string]any) At {
-	return At{after, func(env *testsuite.TestWorkflowEnvironment) {
-		env.SignalWorkflow(journey.EventSignalName, journey.Event{
-			EventID: fmt.Sprintf("%s@%s", name, after), Name: name, OccurredAt: env.Now(), Properties: props,
-		})
-	}}
-}
+var Event = dryrun.Event
 
 // Signal delivers ev after the delay as it is, for events that need their
 // own id or time (a duplicate, one that happened before the enrollment).
-// A zero OccurredAt is the moment it arrives.
-func Signal(after time.Duration, ev journey.Event) At {
-	return At{after, func(env *testsuite.TestWorkflowEnvironment) {
-		if ev.OccurredAt.IsZero() {
-			ev.OccurredAt = env.Now()
-		}
-		env.SignalWorkflow(journey.EventSignalName, ev)
-	}}
-}
+var Signal = dryrun.Signal
 
 // Control steers the run after the delay: journey.ControlRemove with a
 // reason, or journey.ControlResume.
 func Control(after time.Duration, op, reason string) At {
-	return At{after, func(env *testsuite.TestWorkflowEnvironment) {
+	return At{After: after, Do: func(env *testsuite.TestWorkflowEnvironment) {
 		env.SignalWorkflow(journey.ControlSignalName, journey.ControlSignal{Op: op, Reason: reason})
 	}}
 }
@@ -93,7 +93,7 @@ func Control(after time.Duration, op, reason string) At {
 // Do calls fn after the delay, to change the world around the run: pause
 // the journey, edit its config or the user's profile.
 func Do(after time.Duration, fn func()) At {
-	return At{after, func(*testsuite.TestWorkflowEnvironment) { fn() }}
+	return At{After: after, Do: func(*testsuite.TestWorkflowEnvironment) { fn() }}
 }
 
 // Outcome is how a run under test went.
@@ -123,44 +123,13 @@ func (j Journey) Run(t testing.TB) Outcome {
 		j.Outbox = &Outbox{}
 	}
 
-	var suite testsuite.WorkflowTestSuite
-	env := suite.NewTestWorkflowEnvironment()
-	if !j.StartAt.IsZero() {
-		env.SetStartTime(j.StartAt)
-	}
-	workflows.Register(env)
-	if j.Workflow != nil {
-		env.RegisterWorkflowWithOptions(journey.FailOnError(j.Workflow), workflow.RegisterOptions{Name: name})
-	}
-	env.SetWorkerOptions(worker.Options{BackgroundActivityContext: reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace)})
-	env.RegisterActivity(&activities.Activities{Store: j.Store, Caps: j.Caps, Senders: j.Outbox.Senders(), OfferSecret: []byte("kittest")})
-
-	in := j.input(config, env.Now())
-	// The enroller logs the enrollment with the enrollment row.
-	_ = j.Store.Record(t.Context(), reporting.Entry{EnrollmentID: in.EnrollmentID, JourneyID: in.JourneyID,
-		UserID: in.UserID, Kind: reporting.KindEnrolled, Version: in.Version, At: in.EnrolledAt})
-	for _, a := range j.Script {
-		env.RegisterDelayedCallback(func() { a.do(env) }, a.After)
-	}
-	start := env.Now()
-	var state journey.State
-	j.Store.setClock(env.Now)
-	defer j.Store.setClock(nil)
-	env.ExecuteWorkflow(name, in)
-	if !env.IsWorkflowCompleted() {
-		t.Fatal("the run did not end")
-	}
-	if err := env.GetWorkflowError(); err != nil {
-		t.Fatalf("the run failed: %v", err)
-	}
-	var res journey.Result
-	if err := env.GetWorkflowResult(&res); err != nil {
+	run := dryrun.Run{Workflow: name, Custom: j.Workflow, Input: j.input(config), Store: j.Store, Outbox: j.Outbox,
+		Caps: j.Caps, OfferSecret: []byte("kittest"), Script: j.Script, StartAt: j.StartAt}
+	out, err := run.Execute(t.Context())
+	if err != nil {
 		t.Fatal(err)
 	}
-	if v, err := env.QueryWorkflow(journey.StateQueryName); err == nil {
-		_ = v.Get(&state)
-	}
-	return Outcome{Result: res, Elapsed: env.Now().Sub(start), Store: j.Store, Outbox: j.Outbox, State: state}
+	return Outcome{Result: out.Result, Elapsed: out.Elapsed, Store: j.Store, Outbox: j.Outbox, State: out.State}
 }
 
 // workflow returns the workflow type to run and the config it gets: the
@@ -185,7 +154,7 @@ func (j Journey) workflow(t testing.TB) (string, json.RawMessage) {
 }
 
 // input fills in what the test left out of the run's input.
-func (j Journey) input(config json.RawMessage, now time.Time) journey.Input {
+func (j Journey) input(config json.RawMessage) journey.Input {
 	in := j.Input
 	in.Kit = max(in.Kit, journey.Kit2)
 	in.Config = config
@@ -210,9 +179,6 @@ func (j Journey) input(config json.RawMessage, now time.Time) journey.Input {
 	if in.GoalEvent == "" {
 		in.GoalEvent = "purchase"
 	}
-	if in.EnrolledAt.IsZero() {
-		in.EnrolledAt = now
-	}
 	in.Version = max(in.Version, 1)
 	if typ, ok := workflows.Lookup(j.Type); ok && j.Workflow == nil && in.SendWindow == nil {
 		// As the enroller does for a journey without a window of its own.
@@ -224,7 +190,7 @@ func (j Journey) input(config json.RawMessage, now time.Time) journey.Input {
 // Inspect reads the run after the delay the way support staff do: fn gets
 // the state query's answer and the current details the Temporal UI shows.
 func Inspect(after time.Duration, fn func(state journey.State, details string, err error)) At {
-	return At{after, func(env *testsuite.TestWorkflowEnvironment) {
+	return At{After: after, Do: func(env *testsuite.TestWorkflowEnvironment) {
 		var state journey.State
 		v, err := env.QueryWorkflow(journey.StateQueryName)
 		if err == nil {

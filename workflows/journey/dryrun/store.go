@@ -1,15 +1,4 @@
-// Package kittest runs journey types in tests: the Temporal test
-// environment with time skipping, so days of waits take milliseconds, over
-// an in-memory store and an outbox that keeps the messages, with a script
-// of timed events. A journey type's tests read like its plan:
-//
-//	out := kittest.Journey{Type: "cart_abandonment", Profile: sara,
-//		Script: []kittest.At{kittest.Event(26*time.Hour, "purchase", nil)}}.Run(t)
-//	// out.Result.Status == "converted", out.Outbox.Channels() == [push]
-//
-// It also records the histories of real runs and replays them, so that a
-// change to a journey type that would break runs in flight fails a test.
-package kittest
+package dryrun
 
 import (
 	"context"
@@ -31,13 +20,14 @@ type Store struct {
 	deliveries map[string]reporting.Delivery
 	ended      map[int64]string
 	// JourneyFn, when set, returns the journey as the send activity sees
-	// it: to pause a journey, or change its config, during a run.
+	// it: the journey as saved, for a simulation; a journey a test pauses,
+	// or changes the config of, during a run.
 	JourneyFn func() reporting.Journey
 	// TemplateFn, when set, returns the template to render; by default
 	// every id is the same English template showing the first name and
 	// the offer.
 	TemplateFn func(id string, locales []string) (reporting.Template, error)
-	// clock is the test environment's clock while a run is under test.
+	// clock is the test environment's clock while a dry run goes.
 	clock func() time.Time
 }
 
@@ -101,10 +91,10 @@ func (s *Store) MergeUser(_ context.Context, u reporting.User) error {
 	return nil
 }
 
-// Record appends an entry, once per enrollment, step and kind. While a run
-// is under test the entry is stamped with the test environment's clock:
-// the activities that write sends read the machine's, which stands still
-// while the test skips days of waits.
+// Record appends an entry, once per enrollment, step and kind. While a dry
+// run goes the entry is stamped with the test environment's clock: the
+// activities that write sends read the machine's, which stands still while
+// the environment skips days of waits.
 func (s *Store) Record(_ context.Context, e reporting.Entry) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
