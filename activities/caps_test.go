@@ -21,7 +21,7 @@ import (
 // sends pass.
 func TestSendFrequencyCap(t *testing.T) {
 	store, _ := dbtest.New(t)
-	ctx := reporting.WithWorkspace(context.Background(), "shop")
+	ctx := reporting.WithWorkspace(context.Background(), reporting.DefaultWorkspace)
 	if err := store.SetFrequencyCaps(ctx, []reporting.FrequencyCap{{Channel: "push", Max: 1, Per: 24 * time.Hour}}); err != nil {
 		t.Fatal(err)
 	}
@@ -82,7 +82,7 @@ func TestSendFrequencyCap(t *testing.T) {
 		t.Errorf("skipped entries = %q, want steps 2 and 5 with reason frequency_cap", skipped)
 	}
 	var counted int
-	if err := store.DB().Get(&counted, `SELECT count(*) FROM frequency_ledger WHERE workspace_id = 'shop' AND counted`); err != nil || counted != 3 {
+	if err := store.DB().Get(&counted, `SELECT count(*) FROM frequency_ledger WHERE workspace_id = 'default' AND counted`); err != nil || counted != 3 {
 		t.Errorf("counted sends = %d, %v; want 3 (the transactional one is not counted)", counted, err)
 	}
 }

@@ -27,6 +27,8 @@ type JobStore interface {
 	ActiveEnrollments(ctx context.Context, journeyID string, after int64, limit int) ([]reporting.Enrollment, error)
 	RemoveEnrollment(ctx context.Context, e reporting.Enrollment, reason string) error
 	AddProgress(ctx context.Context, jobID string, p reporting.Progress) error
+	JobCursor(ctx context.Context, jobID string) (int64, error)
+	AddPageProgress(ctx context.Context, jobID string, after, last int64, p reporting.Progress) error
 	NoteJobError(ctx context.Context, jobID, errText string) error
 	FinishJob(ctx context.Context, jobID, status, errText string) error
 }
@@ -201,6 +203,8 @@ type BroadcastInput struct {
 
 // BroadcastResult tells where a page of a broadcast ended.
 type BroadcastResult struct {
+	// Count is how many runs the page signalled: 0 when none were left.
+	// A page an earlier attempt recorded counts 1, its runs counted then.
 	Count int
 	Last  int64
 }
@@ -212,6 +216,15 @@ func (j *Jobs) BroadcastPage(ctx context.Context, in BroadcastInput) (BroadcastR
 }
 
 func (j *Jobs) broadcastPage(ctx context.Context, in BroadcastInput) (BroadcastResult, error) {
+	// An earlier attempt of this page that was recorded but whose answer was
+	// lost: go on from where it ended rather than count its runs again.
+	cursor, err := j.Store.JobCursor(ctx, in.JobID)
+	if err != nil {
+		return BroadcastResult{}, err
+	}
+	if cursor > in.After {
+		return BroadcastResult{Count: 1, Last: cursor}, nil
+	}
 	runs, err := j.Store.ActiveEnrollments(ctx, in.JourneyID, in.After, in.Limit)
 	if err != nil || len(runs) == 0 {
 		return BroadcastResult{}, err
@@ -231,10 +244,11 @@ func (j *Jobs) broadcastPage(ctx context.Context, in BroadcastInput) (BroadcastR
 	if err != nil {
 		return BroadcastResult{}, err
 	}
-	if err := j.Store.AddProgress(ctx, in.JobID, reporting.Progress{Processed: len(runs)}); err != nil {
+	last := runs[len(runs)-1].ID
+	if err := j.Store.AddPageProgress(ctx, in.JobID, in.After, last, reporting.Progress{Processed: len(runs)}); err != nil {
 		return BroadcastResult{}, err
 	}
-	return BroadcastResult{Count: len(runs), Last: runs[len(runs)-1].ID}, nil
+	return BroadcastResult{Count: len(runs), Last: last}, nil
 }
 
 // FinishJobInput closes a job.

@@ -107,6 +107,47 @@ func addProgress(ctx context.Context, db sqlx.ExecerContext, ws, jobID string, p
 	return nil
 }
 
+// JobCursor returns where the job's last recorded page ended: 0 before
+// its first.
+func (s *Store) JobCursor(ctx context.Context, jobID string) (int64, error) {
+	ws, err := scope(ctx, "read job cursor")
+	if err != nil {
+		return 0, err
+	}
+	var cursor int64
+	err = s.db.GetContext(ctx, &cursor, `SELECT cursor FROM jobs WHERE workspace_id = $2 AND id = $1`, jobID, ws)
+	if err != nil {
+		return 0, fmt.Errorf("read job cursor: %w", translate(err))
+	}
+	return cursor, nil
+}
+
+// AddPageProgress adds p to the job's counters for its page of ids from
+// after to last, once: a page recorded before, by an attempt whose answer
+// was lost, changes nothing.
+func (s *Store) AddPageProgress(ctx context.Context, jobID string, after, last int64, p Progress) error {
+	ws, err := scope(ctx, "update job progress")
+	if err != nil {
+		return err
+	}
+	tx, err := s.db.BeginTxx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("update job progress: %w", err)
+	}
+	defer tx.Rollback()
+	res, err := tx.ExecContext(ctx, `UPDATE jobs SET cursor = $3 WHERE workspace_id = $4 AND id = $1 AND cursor = $2`, jobID, after, last, ws)
+	if err != nil {
+		return fmt.Errorf("update job progress: %w", err)
+	}
+	if n, err := res.RowsAffected(); err != nil || n == 0 {
+		return err
+	}
+	if err := addProgress(ctx, tx, ws, jobID, p); err != nil {
+		return err
+	}
+	return tx.Commit()
+}
+
 // NoteJobError records errText as what the running job is retrying after,
 // for GET /v1/jobs/{id} to show until the job makes progress again.
 func (s *Store) NoteJobError(ctx context.Context, jobID, errText string) error {

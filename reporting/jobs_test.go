@@ -104,3 +104,33 @@ func TestRefusedData(t *testing.T) {
 		t.Errorf("MergeUser with a NUL byte = %v, want ErrInvalid", err)
 	}
 }
+
+func TestPageProgressCountsOnce(t *testing.T) {
+	s, _ := dbtest.New(t)
+	ctx := dbtest.Ctx()
+	newJourney(t, s, "cart")
+	if _, err := s.CreateJob(ctx, reporting.Job{ID: "stop-1", Kind: reporting.JobStop, JourneyID: "cart"}); err != nil {
+		t.Fatal(err)
+	}
+	page := func(after, last int64, n int) {
+		t.Helper()
+		if err := s.AddPageProgress(ctx, "stop-1", after, last, reporting.Progress{Processed: n}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	page(0, 200, 200)
+	page(0, 200, 200) // the first page again: its answer was lost
+	page(0, 260, 230) // again, having read further the second time
+	page(200, 300, 100)
+	job, err := s.Job(ctx, "stop-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	cursor, err := s.JobCursor(ctx, "stop-1")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if job.Processed != 300 || cursor != 300 {
+		t.Errorf("processed %d, cursor %d; want 300 and 300: each page counted once", job.Processed, cursor)
+	}
+}
