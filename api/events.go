@@ -212,7 +212,11 @@ func ingestError(err error) error {
 	case errors.As(err, &unreachable):
 		return Errorf(CodeUnavailable, "the event is stored but could not reach journey %s; retry with the same event_id", unreachable.JourneyID)
 	case errors.As(err, &entry):
-		return enrollError(entry.Journey, entry.Err)
+		var refused *Error
+		if errors.As(enrollError(entry.Journey, entry.Err), &refused) {
+			return refused
+		}
 	}
+	// A failure of the service: logged with its context, answered as 500.
 	return err
 }
