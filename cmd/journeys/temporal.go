@@ -15,6 +15,7 @@ import (
 	"journeys/activities"
 	"journeys/metrics"
 	"journeys/reporting"
+	"journeys/runs"
 	"journeys/workflows"
 	"journeys/workflows/journey"
 )
@@ -83,7 +84,7 @@ func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activ
 	reconciler := &activities.Reconciler{Store: store, Temporal: c}
 	return &activities.Jobs{
 		Store:      store,
-		Enroller:   &workflows.Enroller{Store: store, Temporal: c, Reconciler: reconciler, Metrics: m},
+		Enroller:   &runs.Service{Store: store, Temporal: c, Reconciler: reconciler, Metrics: m},
 		Reconciler: reconciler,
 		Limit:      xrate.NewLimiter(importRate, 100),
 		Workers:    16,
