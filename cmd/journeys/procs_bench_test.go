@@ -83,10 +83,10 @@ func BenchmarkHotProcesses(b *testing.B) {
 // logs are added to logs.
 func startChildTemporal(tb testing.TB, logs *tally) (hostPort, namespace string) {
 	tb.Helper()
-	lines, tail := startChild(tb, "temporal", nil)
+	ch := startChild(tb, "temporal", nil)
 	ready := make(chan string, 1)
 	go func() {
-		for line := range lines {
+		for line := range ch.lines {
 			if addr, ok := strings.CutPrefix(line, "ready "); ok {
 				ready <- addr
 				continue
@@ -100,7 +100,7 @@ func startChildTemporal(tb testing.TB, logs *tally) (hostPort, namespace string)
 	}()
 	addr, ok := <-ready
 	if !ok {
-		tb.Fatalf("the Temporal server's process ended before it was ready:\n%s", tail())
+		tb.Fatalf("the Temporal server's process ended before it was ready:\n%s", ch.tail())
 	}
 	hostPort, namespace, _ = strings.Cut(addr, " ")
 	return hostPort, namespace
@@ -122,9 +122,9 @@ func startChildServe(tb testing.TB, logs *tally, env map[string]string) string {
 	addr := l.Addr().String()
 	l.Close()
 	env["JOURNEYS_HTTP_ADDR"] = addr
-	lines, tail := startChild(tb, "serve", env)
+	ch := startChild(tb, "serve", env)
 	go func() {
-		for line := range lines {
+		for line := range ch.lines {
 			if m := slogLevel.FindStringSubmatch(line); m != nil {
 				logs.add("service", strings.ToLower(m[1]), strings.Trim(m[2], `"`), "")
 			}
@@ -140,18 +140,39 @@ func startChildServe(tb testing.TB, logs *tally, env map[string]string) string {
 				return base
 			}
 		}
-		if time.Now().After(deadline) {
-			tb.Fatalf("journeys serve did not become ready at %s: %v\n%s", base, err, tail())
+		select {
+		case <-ch.exited:
+			tb.Fatalf("journeys serve exited:\n%s", ch.tail())
+		case <-time.After(100 * time.Millisecond):
 		}
-		time.Sleep(100 * time.Millisecond)
+		if time.Now().After(deadline) {
+			tb.Fatalf("journeys serve did not become ready at %s: %v\n%s", base, err, ch.tail())
+		}
 	}
 }
 
+// child is a process startChild started.
+type child struct {
+	// lines are what it writes to its standard output and error; closed
+	// when it has exited.
+	lines <-chan string
+	// exited is closed when it has.
+	exited <-chan struct{}
+	mu     sync.Mutex
+	last   []string
+}
+
+// tail returns the last lines the child wrote, to say why it did not
+// start.
+func (c *child) tail() string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return strings.Join(c.last, "\n")
+}
+
 // startChild runs this test binary again as the child named kind, with
-// env added to its environment, until tb ends; it returns the lines the
-// child writes to its standard output and error, and a function that
-// returns the last of them, to say why a child did not start.
-func startChild(tb testing.TB, kind string, env map[string]string) (<-chan string, func() string) {
+// env added to its environment, until tb ends.
+func startChild(tb testing.TB, kind string, env map[string]string) *child {
 	tb.Helper()
 	cmd := exec.Command(os.Args[0])
 	cmd.Env = append(os.Environ(), childEnv+"="+kind)
@@ -172,25 +193,19 @@ func startChild(tb testing.TB, kind string, env map[string]string) (<-chan strin
 	}
 	lines := make(chan string, 1024)
 	done := make(chan struct{})
-	var mu sync.Mutex
-	var last []string
+	c := &child{lines: lines, exited: done}
 	go func() {
 		defer close(done)
 		defer close(lines)
 		sc := bufio.NewScanner(out)
 		sc.Buffer(make([]byte, 64<<10), 1<<20)
 		for sc.Scan() {
-			mu.Lock()
-			last = append(last[max(0, len(last)-19):], sc.Text())
-			mu.Unlock()
+			c.mu.Lock()
+			c.last = append(c.last[max(0, len(c.last)-19):], sc.Text())
+			c.mu.Unlock()
 			lines <- sc.Text()
 		}
 	}()
-	tail := func() string {
-		mu.Lock()
-		defer mu.Unlock()
-		return strings.Join(last, "\n")
-	}
 	tb.Cleanup(func() {
 		// SIGTERM lets `journeys serve` shut down as it does in production;
 		// the closed standard input ends either child.
@@ -211,7 +226,7 @@ func startChild(tb testing.TB, kind string, env map[string]string) (<-chan strin
 			<-exited
 		}
 	})
-	return lines, tail
+	return c
 }
 
 // untilStdinCloses returns a context that ends when the parent closes
