@@ -31,8 +31,10 @@ const (
 // clients and workers doing the same on the same in-process Temporal
 // server, and prints the table of issue 12 with the ratios:
 //
-//	go test -run '^$' -bench Hot -benchtime 2x -timeout 60m ./cmd/journeys/
+//	go test -run '^$' -bench 'Hot$' -benchtime 2x -timeout 60m ./cmd/journeys/
 //
+// (-bench Hot runs BenchmarkHotProcesses too, the same with Temporal and
+// the service in processes of their own.)
 // Each iteration runs both sides, in turns (plain first, then journeys
 // first), so that a busy machine shows as a spread between the tables
 // rather than as a ratio. The warnings and errors the server and the
