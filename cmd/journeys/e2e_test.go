@@ -14,7 +14,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/sdk/worker"
 	"go.temporal.io/server/temporaltest"
 
 	"journeys/activities"
@@ -41,7 +40,7 @@ type stack struct {
 // newWorker returns another worker on the stack's Temporal server and
 // store, for tests that stop and start workers; opts change its jobs'
 // settings.
-func (s *stack) newWorker(opts ...func(*activities.Jobs)) worker.Worker {
+func (s *stack) newWorker(opts ...func(*activities.Jobs)) workers {
 	jobs := newJobs(s.temporal, s.store, nil)
 	for _, opt := range opts {
 		opt(jobs)
