@@ -232,8 +232,11 @@ func ended(e enrollment) bool { return e.Status != "active" }
 // wake-up and an activity per send, plus the journey's bookkeeping (a
 // local-activity marker to close the enrollment, a search-attribute upsert
 // per step and at the end). The first wait costs nothing: Temporal serves it
-// as the run's start delay.
-var historyEvents = map[string]int{"early": 8, "never": 43}
+// as the run's start delay. The first send also records the
+// "send-queue-per-channel" version marker, with the search-attribute upsert
+// the SDK makes for every version marker: two events, so "never" is 45 (it
+// was 43 before sends had a task queue per channel).
+var historyEvents = map[string]int{"early": 8, "never": 45}
 
 // historyLength counts the events in a run's history.
 func (s *stack) historyLength(workflowID, runID string) int {

@@ -125,6 +125,7 @@ func newWorkerWith(c client.Client, acts *activities.Activities, jobs *activitie
 		// 0 leaves the SDK's default, which is no limit; it is sent on
 		// every poll, so lifting a limit takes effect too.
 		o.TaskQueueActivitiesPerSecond = rates[ch]
+		o.DisableWorkflowWorker = true
 		sw := worker.New(c, journey.SendTaskQueue(ch), o)
 		sw.RegisterActivityWithOptions(acts.Send, activity.RegisterOptions{Name: "Send"})
 		out = append(out, sw)

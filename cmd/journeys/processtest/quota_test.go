@@ -1,0 +1,99 @@
+package processtest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"journeys/channels/channelstest"
+)
+
+// TestQuotaAcrossWorkers runs three worker processes against one
+// webhook provider limited to 20 messages a second, with 600 messages due
+// at once: the provider sees no more than the limit and its burst in any
+// second, for the Temporal server holds the channel's send queue to the
+// rate whichever worker takes the sends. Meanwhile the pushes of another
+// journey, on their own queue, are not held behind them.
+func TestQuotaAcrossWorkers(t *testing.T) {
+	const users, rate, pushes = 600, 20, 100
+	// The server's token bucket holds one second's worth of sends.
+	const burst = rate
+	began := time.Now()
+	hook := channelstest.NewWebhook(t, webhookSecret)
+	d := newDeployment(t, "JOURNEYS_WEBHOOK_URL="+hook.URL, "JOURNEYS_WEBHOOK_SECRET="+webhookSecret,
+		fmt.Sprintf("JOURNEYS_WEBHOOK_RATE=%d", rate))
+	d.startTemporal()
+	d.migrate()
+	_, base := d.startAPI()
+	a := api{t: t, base: base}
+	a.cartJourney("quota", "1s", "webhook")
+	a.cartJourney("others", "1s", "push")
+	ids := a.users(users)
+	// No worker runs yet: every run's first touch falls due and waits, so
+	// all of them are due together when the workers start.
+	a.enroll("quota", ids)
+	a.enroll("others", ids[:pushes])
+	time.Sleep(time.Second)
+	start := time.Now()
+	d.startWorkers("worker1", "worker2", "worker3")
+
+	// The pushes are done while the webhook's sends still queue.
+	hooksWhenPushed := -1
+	deadline := time.Now().Add(8 * time.Minute)
+	for len(hook.Received()) < users && time.Now().Before(deadline) {
+		if hooksWhenPushed < 0 {
+			var sent int
+			if err := d.store.DB().Get(&sent, `SELECT count(*) FROM journey_events WHERE journey_id = 'others' AND kind = 'sent'`); err != nil {
+				t.Fatal(err)
+			}
+			if sent == pushes {
+				hooksWhenPushed = len(hook.Received())
+			}
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := hook.Received()
+	if len(got) < 2 {
+		t.Fatalf("the provider got %d of %d messages in 8 minutes", len(got), users)
+	}
+	keys := map[string]bool{}
+	var at []time.Time
+	for _, p := range got {
+		keys[p.IdempotencyKey] = true
+		at = append(at, p.ReceivedAt)
+	}
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	perSecond, perTen := mostWithin(at, time.Second), mostWithin(at, 10*time.Second)
+	span := at[len(at)-1].Sub(at[0])
+	t.Logf("%d messages (%d distinct) from 3 workers at a limit of %d/s: at most %d in any 1 s window, %d in any 10 s; "+
+		"first to last %.1f s (%.1f/s); all sent %.1f s after the workers started; test took %.0f s",
+		len(got), len(keys), rate, perSecond, perTen, span.Seconds(), float64(len(got)-1)/span.Seconds(),
+		at[len(at)-1].Sub(start).Seconds(), time.Since(began).Seconds())
+	if len(keys) != users || len(got) != users {
+		t.Errorf("provider got %d messages, %d distinct; want %d once each", len(got), len(keys), users)
+	}
+	if perSecond > rate+burst {
+		t.Errorf("%d messages in one second; want at most the limit %d and its burst %d", perSecond, rate, burst)
+	}
+	if perTen > 10*rate+burst {
+		t.Errorf("%d messages in ten seconds; want at most %d", perTen, 10*rate+burst)
+	}
+	t.Logf("the %d pushes of another journey were all sent when the webhook had %d of its %d", pushes, hooksWhenPushed, users)
+	if hooksWhenPushed < 0 || hooksWhenPushed >= users {
+		t.Errorf("the pushes were sent when the webhook had %d of %d messages; want them not held behind the webhook's quota", hooksWhenPushed, users)
+	}
+}
+
+// mostWithin returns the most of the sorted times at that fall in any
+// window of length d.
+func mostWithin(at []time.Time, d time.Duration) int {
+	most, j := 0, 0
+	for i := range at {
+		for at[i].Sub(at[j]) >= d {
+			j++
+		}
+		most = max(most, i-j+1)
+	}
+	return most
+}
