@@ -14,8 +14,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"journeys/reporting"
-	"journeys/workflows"
-	"journeys/workflows/journey"
+	"journeys/runs"
 )
 
 // enrollmentResponse is an enrollment as the API returns it.
@@ -61,7 +60,7 @@ func (s *Server) enroll(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	e, err := s.enroller.Enroll(c.Request().Context(), j, req.UserID, "api", nil)
+	e, err := s.runs.Enroll(c.Request().Context(), j, req.UserID, "api", nil)
 	if err != nil {
 		return enrollError(j, err)
 	}
@@ -83,7 +82,7 @@ func enrollError(j reporting.Journey, err error) error {
 		return Errorf(CodeConflict, "not eligible: %v", notEligible)
 	case errors.As(err, &notActive):
 		return Errorf(CodeConflict, "journey %q is %s; set its status to active to enroll users", j.ID, notActive.Status)
-	case errors.Is(err, workflows.ErrPreviousRunOpen):
+	case errors.Is(err, runs.ErrPreviousRunOpen):
 		return Errorf(CodeConflict, "the user's previous run of journey %q is still closing; retry in a minute", j.ID)
 	case isUnavailable(err):
 		return Errorf(CodeUnavailable, "Temporal did not answer; retry the same request, enrollment is idempotent")
@@ -149,7 +148,7 @@ func (s *Server) enrollOne(ctx context.Context, j reporting.Journey, userID stri
 		r.Outcome, r.Error = reporting.EntryInvalid, err.(*Error).Message
 		return nil
 	}
-	e, err := s.enroller.Enroll(ctx, j, userID, "api", nil)
+	e, err := s.runs.Enroll(ctx, j, userID, "api", nil)
 	r.Outcome, r.Error, err = reporting.EnrollOutcome(e.Created, err)
 	r.RunID = e.RunID
 	return err
@@ -165,7 +164,7 @@ func (s *Server) unenroll(c echo.Context) error {
 	if e.Status != reporting.StatusActive {
 		return Errorf(CodeNotFound, "user %q has no active run in journey %q; its last run is %s", e.UserID, e.JourneyID, e.Status)
 	}
-	if err := s.remove(ctx, e, "removed through the API"); err != nil {
+	if err := s.runs.Remove(ctx, e, "removed through the API"); err != nil {
 		return err
 	}
 	if e, err = s.store.LatestEnrollment(ctx, e.JourneyID, e.UserID); err != nil {
@@ -187,24 +186,6 @@ func (s *Server) latestEnrollment(c echo.Context) (reporting.Enrollment, error) 
 		return e, Errorf(CodeNotFound, "user %q was never enrolled in journey %q", userID, j.ID)
 	}
 	return e, err
-}
-
-// remove asks a run to end as removed and waits briefly for it to say so.
-// A run that is gone from Temporal is closed in the store directly.
-func (s *Server) remove(ctx context.Context, e reporting.Enrollment, reason string) error {
-	err := s.enroller.Signal(ctx, e, journey.ControlSignalName,
-		journey.ControlSignal{Op: journey.ControlRemove, Reason: reason})
-	var gone *serviceerror.NotFound
-	if errors.As(err, &gone) {
-		return s.store.RemoveEnrollment(ctx, e, reason)
-	}
-	if err != nil {
-		return fmt.Errorf("signal removal: %w", err)
-	}
-	wait, cancel := context.WithTimeout(ctx, 5*time.Second)
-	defer cancel()
-	_ = s.temporal.GetWorkflow(wait, e.WorkflowID, e.RunID).Get(wait, nil)
-	return nil
 }
 
 func (s *Server) getEnrollment(c echo.Context) error {

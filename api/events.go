@@ -4,17 +4,15 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"fmt"
 	"net/http"
 	"strings"
 	"time"
 
 	"github.com/labstack/echo/v4"
-	"go.temporal.io/api/serviceerror"
 	"golang.org/x/sync/errgroup"
 
 	"journeys/reporting"
-	"journeys/workflows/journey"
+	"journeys/runs"
 )
 
 // eventRequest is one user event as the app sends it.
@@ -125,11 +123,11 @@ func (s *Server) postEvent(c echo.Context) error {
 	if err != nil {
 		return err
 	}
-	res, err := s.ingest(c.Request().Context(), ev)
+	res, err := s.runs.Ingest(c.Request().Context(), ev)
 	if err != nil {
-		return err
+		return ingestError(err)
 	}
-	return c.JSON(http.StatusAccepted, res)
+	return c.JSON(http.StatusAccepted, newEventResult(res))
 }
 
 // postEvents takes up to 1,000 events with a result per event. An event
@@ -168,14 +166,15 @@ func (s *Server) postEvents(c echo.Context) error {
 				// happened when it is processed, after the user's earlier
 				// events of the batch.
 				ev, err := events[i].validate(time.Now())
-				var res eventResult
+				var res runs.EventResult
 				if err == nil {
-					res, err = s.ingest(ctx, ev)
+					res, err = s.runs.Ingest(ctx, ev)
 				}
 				if err != nil {
-					res = s.eventFailed(ctx, events[i].EventID, err)
+					results[i] = s.eventFailed(ctx, events[i].EventID, ingestError(err))
+					continue
 				}
-				results[i] = res
+				results[i] = newEventResult(res)
 			}
 			return nil
 		})
@@ -196,118 +195,28 @@ func (s *Server) eventFailed(ctx context.Context, eventID string, err error) eve
 	return eventResult{EventID: eventID, Entries: []entryResult{}, Error: apiErr}
 }
 
-// ingest stores ev and acts on it. A repeated event_id is stored once and
-// acts as the stored event did: it is signalled again, which the runs
-// ignore, so that a client retrying after a failed request cannot lose the
-// signal; journeys it already entered are not entered again.
-func (s *Server) ingest(ctx context.Context, ev reporting.Event) (eventResult, error) {
-	// The event is stored while the runs and journeys it concerns are looked
-	// up: three round trips to Postgres in the time of one. A repeated
-	// event_id acts as stored, so it is looked up again as stored.
-	var (
-		stored   reporting.Event
-		inserted bool
-		runs     []reporting.Enrollment
-		journeys []reporting.Journey
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		stored, inserted, err = s.store.InsertEvent(gctx, ev)
-		return err
-	})
-	g.Go(func() (err error) {
-		runs, journeys, err = s.route(gctx, ev)
-		return err
-	})
-	if err := g.Wait(); err != nil {
-		return eventResult{}, err
+// newEventResult is what an event did, as the API returns it.
+func newEventResult(r runs.EventResult) eventResult {
+	res := eventResult{EventID: r.EventID, Duplicate: r.Duplicate, Signalled: r.Signalled, Entries: make([]entryResult, 0, len(r.Entries))}
+	for _, e := range r.Entries {
+		res.Entries = append(res.Entries, entryResult{JourneyID: e.JourneyID, Outcome: e.Outcome, Reason: e.Reason, RunID: e.RunID})
 	}
-	if !inserted {
-		var err error
-		if runs, journeys, err = s.route(ctx, stored); err != nil {
-			return eventResult{}, err
-		}
-	}
-	res := eventResult{EventID: stored.EventID, Duplicate: !inserted, Entries: []entryResult{}}
-	if inserted {
-		s.metrics.EventIngested("stored")
-	} else {
-		s.metrics.EventIngested("duplicate")
-	}
-	var props map[string]any
-	_ = json.Unmarshal(stored.Properties, &props)
-	signal := journey.Event{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}
-
-	for _, e := range runs {
-		err := s.enroller.Signal(ctx, e, journey.EventSignalName, signal)
-		var gone *serviceerror.NotFound
-		if errors.As(err, &gone) {
-			s.reconcile(ctx, e)
-			continue
-		}
-		if err != nil {
-			return eventResult{}, Errorf(CodeUnavailable, "the event is stored but could not reach journey %s; retry with the same event_id", e.JourneyID)
-		}
-		res.Signalled++
-	}
-
-	// Only a repeated event can have entered journeys already.
-	done := map[string]reporting.EntryOutcome{}
-	if !inserted && len(journeys) > 0 {
-		var err error
-		if done, err = s.store.Entries(ctx, stored.EventID); err != nil {
-			return eventResult{}, err
-		}
-	}
-	for _, j := range journeys {
-		if prior, ok := done[j.ID]; ok {
-			res.Entries = append(res.Entries, entryResult{JourneyID: j.ID, Outcome: prior.Outcome, Reason: prior.Reason})
-			continue
-		}
-		entry, err := s.enter(ctx, j, stored, signal)
-		if err != nil {
-			return eventResult{}, err
-		}
-		res.Entries = append(res.Entries, entry)
-	}
-	return res, nil
+	return res
 }
 
-// route looks up, at once, the active runs ev concerns and the journeys it
-// is the entry event of.
-func (s *Server) route(ctx context.Context, ev reporting.Event) (runs []reporting.Enrollment, journeys []reporting.Journey, err error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		runs, err = s.store.ActiveEnrollmentsForEvent(gctx, ev)
-		return err
-	})
-	g.Go(func() (err error) {
-		journeys, err = s.store.JourneysEnteredBy(gctx, ev.Name)
-		return err
-	})
-	return runs, journeys, g.Wait()
-}
-
-// reconcile ends e when Temporal closed its run behind the service's back;
-// a run that closed by itself has ended e already. A failure is left to
-// the sweep: the event is stored and answered either way.
-func (s *Server) reconcile(ctx context.Context, e reporting.Enrollment) {
-	if _, err := s.reconciler.Reconcile(ctx, e); err != nil {
-		s.log.WarnContext(ctx, "reconcile a closed run", "workflow_id", e.WorkflowID, "run_id", e.RunID, "error", err)
+// ingestError maps the failures of an event onto API errors.
+func ingestError(err error) error {
+	var unreachable *runs.UnreachableError
+	var entry *runs.EntryError
+	switch {
+	case errors.As(err, &unreachable):
+		return Errorf(CodeUnavailable, "the event is stored but could not reach journey %s; retry with the same event_id", unreachable.JourneyID)
+	case errors.As(err, &entry):
+		var refused *Error
+		if errors.As(enrollError(entry.Journey, entry.Err), &refused) {
+			return refused
+		}
 	}
-}
-
-// enter enrolls the event's user into journey j, which ev is the entry
-// event of, and records the outcome.
-func (s *Server) enter(ctx context.Context, j reporting.Journey, ev reporting.Event, signal journey.Event) (entryResult, error) {
-	r := entryResult{JourneyID: j.ID}
-	e, err := s.enroller.Enroll(ctx, j, ev.UserID, "event:"+ev.EventID, &signal)
-	if r.Outcome, r.Reason, err = reporting.EnrollOutcome(e.Created, err); err != nil {
-		return r, enrollError(j, err)
-	}
-	r.RunID = e.RunID
-	if err := s.store.RecordEntry(ctx, ev.EventID, j.ID, ev.UserID, r.Outcome, r.Reason); err != nil {
-		return r, fmt.Errorf("record entry: %w", err)
-	}
-	return r, nil
+	// A failure of the service: logged with its context, answered as 500.
+	return err
 }

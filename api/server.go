@@ -20,15 +20,13 @@ import (
 	"journeys/channels"
 	"journeys/metrics"
 	"journeys/reporting"
-	"journeys/workflows"
+	"journeys/runs"
 )
 
-// Temporal is the part of the Temporal client the API uses.
+// Temporal is the part of the Temporal client the API uses: what runs
+// needs, the reconciler's reads, and the health check.
 type Temporal interface {
-	ExecuteWorkflow(ctx context.Context, options client.StartWorkflowOptions, workflow any, args ...any) (client.WorkflowRun, error)
-	SignalWithStartWorkflow(ctx context.Context, workflowID, signalName string, signalArg any, options client.StartWorkflowOptions, workflow any, workflowArgs ...any) (client.WorkflowRun, error)
-	GetWorkflow(ctx context.Context, workflowID, runID string) client.WorkflowRun
-	SignalWorkflow(ctx context.Context, workflowID, runID, signalName string, arg any) error
+	runs.Temporal
 	CheckHealth(ctx context.Context, request *client.CheckHealthRequest) (*client.CheckHealthResponse, error)
 	activities.Runs
 }
@@ -37,9 +35,8 @@ type Temporal interface {
 type Server struct {
 	store    *reporting.Store
 	temporal Temporal
-	enroller *workflows.Enroller
-	// reconciler ends the enrollments of runs Temporal closed.
-	reconciler *activities.Reconciler
+	// runs enrolls users and brings events and removals to their runs.
+	runs *runs.Service
 	// unsubscribeSecret checks unsubscribe links.
 	unsubscribeSecret []byte
 	// apiKey is JOURNEYS_API_KEY, the default workspace's key from before
@@ -114,8 +111,8 @@ func New(cfg Config) http.Handler {
 	if cfg.AdminKey != "" {
 		s.adminKeyHash = hashKey(cfg.AdminKey)
 	}
-	s.reconciler = &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}
-	s.enroller = &workflows.Enroller{Store: cfg.Store, Temporal: cfg.Temporal, Reconciler: s.reconciler, Metrics: cfg.Metrics}
+	s.runs = &runs.Service{Store: cfg.Store, Temporal: cfg.Temporal, Metrics: cfg.Metrics, Log: cfg.Log,
+		Reconciler: &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.bulkTimeout = cfg.BulkTimeout

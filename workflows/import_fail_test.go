@@ -1,4 +1,4 @@
-package workflows
+package workflows_test
 
 import (
 	"context"
@@ -17,12 +17,14 @@ import (
 	"journeys/activities"
 	"journeys/reporting"
 	"journeys/reporting/dbtest"
+	"journeys/runs"
+	"journeys/workflows"
 )
 
 // downTemporal is a Temporal frontend that does not answer: every start
 // fails as the client reports an unreachable server.
 type downTemporal struct {
-	Starter // nil: enrolling without a trigger only starts workflows
+	runs.Temporal // nil: enrolling without a trigger only starts workflows
 }
 
 func (downTemporal) ExecuteWorkflow(context.Context, client.StartWorkflowOptions, any, ...any) (client.WorkflowRun, error) {
@@ -68,7 +70,7 @@ func TestImportJobFailsVisibly(t *testing.T) {
 		{
 			name:      "Temporal down",
 			row:       reporting.ImportRow{Line: 2, UserID: "u2"},
-			attempts:  int(jobOptions("").RetryPolicy.MaximumAttempts),
+			attempts:  workflows.JobAttempts,
 			wantError: "line 2 (user u2): start workflow: connection refused",
 			wantLast:  "line 2 (user u2): start workflow: connection refused",
 		},
@@ -83,8 +85,8 @@ func TestImportJobFailsVisibly(t *testing.T) {
 			env := suite.NewTestWorkflowEnvironment()
 			// The run names no workspace: its activities act in default.
 			env.SetContextPropagators([]workflow.ContextPropagator{activities.WorkspacePropagator{}})
-			Register(env)
-			env.RegisterActivity(&activities.Jobs{Store: store, Enroller: &Enroller{Store: store, Temporal: downTemporal{}}})
+			workflows.Register(env)
+			env.RegisterActivity(&activities.Jobs{Store: store, Enroller: &runs.Service{Store: store, Temporal: downTemporal{}}})
 			attempts := 0
 			env.SetOnActivityStartedListener(func(info *activity.Info, _ context.Context, _ converter.EncodedValues) {
 				if info.ActivityType.Name == "ImportPage" {
@@ -92,7 +94,7 @@ func TestImportJobFailsVisibly(t *testing.T) {
 				}
 			})
 
-			env.ExecuteWorkflow(ImportAudience, ImportInput{JobID: jobID, JourneyID: journey.ID, PageSize: 500})
+			env.ExecuteWorkflow(workflows.ImportAudience, workflows.ImportInput{JobID: jobID, JourneyID: journey.ID, PageSize: 500})
 
 			if env.GetWorkflowError() == nil {
 				t.Error("the import workflow succeeded, want it failed")

@@ -1,7 +1,6 @@
 package workflows
 
 import (
-	"context"
 	"errors"
 	"time"
 
@@ -131,11 +130,4 @@ func jobFailure(err error) string {
 		return appErr.Message()
 	}
 	return err.Error()
-}
-
-// EnrollUser enrolls the user without a trigger event, for the activities
-// that enroll whole audiences.
-func (en *Enroller) EnrollUser(ctx context.Context, j reporting.Journey, userID, source string) (reporting.Enrollment, bool, error) {
-	e, err := en.Enroll(ctx, j, userID, source, nil)
-	return e.Enrollment, e.Created, err
 }

@@ -1,12 +1,9 @@
 package workflows
 
 import (
-	"context"
 	"fmt"
 	"time"
 
-	enumspb "go.temporal.io/api/enums/v1"
-	"go.temporal.io/sdk/client"
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
@@ -72,23 +69,4 @@ func SweepClosedRuns(ctx workflow.Context, in SweepInput) error {
 		}
 	}
 	return workflow.NewContinueAsNewError(ctx, SweepClosedRuns, in)
-}
-
-// StartSweep starts the sweep of closed runs, one pass each every (0 for
-// DefaultSweepEvery), unless it runs already. Every worker calls it when it
-// starts.
-func StartSweep(ctx context.Context, c Starter, every time.Duration) error {
-	if every <= 0 {
-		every = DefaultSweepEvery
-	}
-	_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{
-		ID:                       SweepWorkflowID,
-		TaskQueue:                journey.TaskQueue,
-		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING,
-		StaticSummary:            "Ends the enrollments of runs Temporal closed behind the service's back",
-	}, "SweepClosedRuns", SweepInput{Every: every})
-	if err != nil {
-		return fmt.Errorf("start the sweep of closed runs: %w", err)
-	}
-	return nil
 }

@@ -5,6 +5,7 @@
 package workflows
 
 import (
+	"cmp"
 	"encoding/json"
 	"reflect"
 	"slices"
@@ -229,5 +230,22 @@ func onKitOf(run journey.Workflow) journey.Workflow {
 			return kitv1.Run(ctx, in)
 		}
 		return run(ctx, in)
+	}
+}
+
+// RunInput returns what the run of enrollment e of journey j, of type typ,
+// starts with; trigger is the entry event that enrolled the user, or nil.
+// The simulator starts its dry runs with it too, so that they run as the
+// real ones do.
+func RunInput(typ Type, j reporting.Journey, e reporting.Enrollment, trigger *journey.Event) journey.Input {
+	window, _ := time.ParseDuration(j.ConversionWindow)
+	return journey.Input{
+		Kit: journey.Kit2, Workspace: e.Workspace,
+		JourneyID: j.ID, JourneyName: j.Name, JourneyType: j.Type, UserID: e.UserID,
+		EnrollmentID: e.ID, EnrolledAt: e.EnrolledAt, GoalEvent: j.GoalEvent,
+		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
+		Version: j.Version, Config: j.Config, Holdout: e.Holdout,
+		SendWindow: cmp.Or(j.SendWindow, typ.Plan(j.Config).SendWindow), Transactional: j.Transactional,
+		Match: e.MatchProperty, MatchValue: e.MatchValue,
 	}
 }

@@ -19,7 +19,7 @@ import (
 
 	"journeys/activities"
 	"journeys/reporting"
-	"journeys/workflows"
+	"journeys/runs"
 )
 
 // writeAudience writes an audience file of n users with a profile column
@@ -380,7 +380,7 @@ func TestImportFailsVisibly(t *testing.T) {
 		}
 		defer down.Close()
 		jobs := newJobs(s.temporal, s.store, nil)
-		jobs.Enroller = &workflows.Enroller{Store: s.store, Temporal: down}
+		jobs.Enroller = &runs.Service{Store: s.store, Temporal: down}
 		broken := newWorker(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log}, jobs)
 		if err := broken.Start(); err != nil {
 			t.Fatal(err)

@@ -18,7 +18,7 @@ import (
 	"journeys/channels"
 	"journeys/metrics"
 	"journeys/reporting"
-	"journeys/workflows"
+	"journeys/runs"
 	"journeys/workflows/journey"
 )
 
@@ -104,7 +104,7 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 			log.Info("worker stopping: no new tasks, running activities may finish", "within", grace)
 			w.Stop()
 		}()
-		if err := workflows.StartSweep(ctx, c, cfg.SweepEvery); err != nil {
+		if err := runs.StartSweep(ctx, c, cfg.SweepEvery); err != nil {
 			return err
 		}
 		log.Info("worker started", "task_queue", journey.TaskQueue)

@@ -18,6 +18,7 @@ import (
 	"journeys/channels"
 	"journeys/metrics"
 	"journeys/reporting"
+	"journeys/runs"
 	"journeys/workflows"
 	"journeys/workflows/journey"
 )
@@ -86,7 +87,7 @@ func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activ
 	reconciler := &activities.Reconciler{Store: store, Temporal: c}
 	return &activities.Jobs{
 		Store:      store,
-		Enroller:   &workflows.Enroller{Store: store, Temporal: c, Reconciler: reconciler, Metrics: m},
+		Enroller:   &runs.Service{Store: store, Temporal: c, Reconciler: reconciler, Metrics: m},
 		Reconciler: reconciler,
 		Limit:      xrate.NewLimiter(importRate, 100),
 		Workers:    16,

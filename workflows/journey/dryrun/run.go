@@ -105,7 +105,7 @@ type Outcome struct {
 }
 
 // Execute runs the workflow to its end, or to the Horizon. The enrollment
-// is logged first, as the enroller logs it with the enrollment row, and
+// is logged first, as enrolling (runs.Service) logs it with the enrollment row, and
 // the Store's entries are stamped with the environment's clock. An error
 // is a run that failed, or that the environment gave up on.
 func (r Run) Execute(ctx context.Context) (out Outcome, err error) {

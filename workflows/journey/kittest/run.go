@@ -43,7 +43,7 @@ type Journey struct {
 	// Input is what the run starts with besides its type and config. The
 	// journey (j1), user (the profile's, or u1), enrollment, goal (purchase),
 	// enrollment time and kit are filled in when left empty, and the send
-	// window from the type's plan, as the enroller does.
+	// window from the type's plan, as enrolling does (runs.Service).
 	Input journey.Input
 	// Profile is the user's profile; leave ID empty for a user without one.
 	Profile reporting.User
@@ -181,7 +181,7 @@ func (j Journey) input(config json.RawMessage) journey.Input {
 	}
 	in.Version = max(in.Version, 1)
 	if typ, ok := workflows.Lookup(j.Type); ok && j.Workflow == nil && in.SendWindow == nil {
-		// As the enroller does for a journey without a window of its own.
+		// As enrolling (runs.Service) does for a journey without a window of its own.
 		in.SendWindow = typ.Plan(config).SendWindow
 	}
 	return in

@@ -1,4 +1,4 @@
-package workflows_test
+package runs_test
 
 import (
 	"context"
@@ -10,14 +10,14 @@ import (
 
 	"journeys/reporting"
 	"journeys/reporting/dbtest"
-	"journeys/workflows"
+	"journeys/runs"
 	"journeys/workflows/journey"
 )
 
 // starter is a Temporal client that keeps the input of the runs it is
 // asked to start.
 type starter struct {
-	workflows.Starter
+	runs.Temporal
 	started []journey.Input
 }
 
@@ -55,7 +55,7 @@ func TestEnrollPassesTheJourneyControls(t *testing.T) {
 	welcome := create(reporting.Journey{ID: "welcome", Type: "welcome_series", EntryEvent: "signed_up", Match: "account_id", SendWindow: own, Transactional: true})
 	winback := create(reporting.Journey{ID: "winback", Type: "winback"})
 	s := &starter{}
-	en := &workflows.Enroller{Store: store, Temporal: s}
+	en := &runs.Service{Store: store, Temporal: s}
 
 	signup := &journey.Event{EventID: "e1", Name: "signed_up", Properties: map[string]any{"account_id": 42.0}}
 	e, err := en.Enroll(ctx, welcome, "u1", "event:e1", signup)

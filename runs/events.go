@@ -1,0 +1,185 @@
+package runs
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"go.temporal.io/api/serviceerror"
+	"golang.org/x/sync/errgroup"
+
+	"journeys/reporting"
+	"journeys/workflows/journey"
+)
+
+// EventResult says what an event did.
+type EventResult struct {
+	EventID string
+	// Duplicate is true when the event_id was stored before; the event is
+	// then processed no further than it was the first time.
+	Duplicate bool
+	// Signalled counts the active runs the event reached.
+	Signalled int
+	// Entries are the journeys the event is the entry event of, and what it
+	// did to each.
+	Entries []EntryResult
+}
+
+// EntryResult is what an entry event did to one journey.
+type EntryResult struct {
+	JourneyID string
+	// Outcome is reporting.EntryEnrolled, EntryAlreadyEnrolled or
+	// EntryNotEligible; Reason says why a user was not eligible.
+	Outcome string
+	Reason  string
+	RunID   string
+}
+
+// UnreachableError is an event that is stored but could not be brought to
+// a run it concerns; sending the event again brings it.
+type UnreachableError struct {
+	JourneyID string
+	Err       error
+}
+
+func (e *UnreachableError) Error() string {
+	return fmt.Sprintf("signal the run of journey %s: %v", e.JourneyID, e.Err)
+}
+
+func (e *UnreachableError) Unwrap() error { return e.Err }
+
+// EntryError is an entry event that could not enroll its user into
+// Journey; Err is what Enroll returned.
+type EntryError struct {
+	Journey reporting.Journey
+	Err     error
+}
+
+func (e *EntryError) Error() string {
+	return fmt.Sprintf("enter journey %s: %v", e.Journey.ID, e.Err)
+}
+
+func (e *EntryError) Unwrap() error { return e.Err }
+
+// Ingest stores ev, brings it to the user's active runs of journeys that
+// listen to it, and enrolls the user into journeys it is the entry event
+// of. A repeated event_id is stored once and acts as the stored event did:
+// it is signalled again, which the runs ignore, so that a client retrying
+// after a failed request cannot lose the signal; journeys it already
+// entered are not entered again. Failures to reach a run are
+// *UnreachableError, to enroll *EntryError.
+func (s *Service) Ingest(ctx context.Context, ev reporting.Event) (EventResult, error) {
+	// The event is stored while the runs and journeys it concerns are looked
+	// up: three round trips to Postgres in the time of one. A repeated
+	// event_id acts as stored, so it is looked up again as stored.
+	var (
+		stored   reporting.Event
+		inserted bool
+		runs     []reporting.Enrollment
+		journeys []reporting.Journey
+	)
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		stored, inserted, err = s.Store.InsertEvent(gctx, ev)
+		return err
+	})
+	g.Go(func() (err error) {
+		runs, journeys, err = s.route(gctx, ev)
+		return err
+	})
+	if err := g.Wait(); err != nil {
+		return EventResult{}, err
+	}
+	if !inserted {
+		var err error
+		if runs, journeys, err = s.route(ctx, stored); err != nil {
+			return EventResult{}, err
+		}
+	}
+	res := EventResult{EventID: stored.EventID, Duplicate: !inserted, Entries: []EntryResult{}}
+	if inserted {
+		s.Metrics.EventIngested("stored")
+	} else {
+		s.Metrics.EventIngested("duplicate")
+	}
+	var props map[string]any
+	_ = json.Unmarshal(stored.Properties, &props)
+	signal := journey.Event{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}
+
+	for _, e := range runs {
+		err := s.Signal(ctx, e, journey.EventSignalName, signal)
+		var gone *serviceerror.NotFound
+		if errors.As(err, &gone) {
+			s.reconcile(ctx, e)
+			continue
+		}
+		if err != nil {
+			return EventResult{}, &UnreachableError{JourneyID: e.JourneyID, Err: err}
+		}
+		res.Signalled++
+	}
+
+	// Only a repeated event can have entered journeys already.
+	done := map[string]reporting.EntryOutcome{}
+	if !inserted && len(journeys) > 0 {
+		var err error
+		if done, err = s.Store.Entries(ctx, stored.EventID); err != nil {
+			return EventResult{}, err
+		}
+	}
+	for _, j := range journeys {
+		if prior, ok := done[j.ID]; ok {
+			res.Entries = append(res.Entries, EntryResult{JourneyID: j.ID, Outcome: prior.Outcome, Reason: prior.Reason})
+			continue
+		}
+		entry, err := s.enter(ctx, j, stored, signal)
+		if err != nil {
+			return EventResult{}, err
+		}
+		res.Entries = append(res.Entries, entry)
+	}
+	return res, nil
+}
+
+// route looks up, at once, the active runs ev concerns and the journeys it
+// is the entry event of.
+func (s *Service) route(ctx context.Context, ev reporting.Event) (runs []reporting.Enrollment, journeys []reporting.Journey, err error) {
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() (err error) {
+		runs, err = s.Store.ActiveEnrollmentsForEvent(gctx, ev)
+		return err
+	})
+	g.Go(func() (err error) {
+		journeys, err = s.Store.JourneysEnteredBy(gctx, ev.Name)
+		return err
+	})
+	return runs, journeys, g.Wait()
+}
+
+// reconcile ends e when Temporal closed its run behind the service's back;
+// a run that closed by itself has ended e already. A failure is left to
+// the sweep: the event is stored and answered either way.
+func (s *Service) reconcile(ctx context.Context, e reporting.Enrollment) {
+	if s.Reconciler == nil {
+		return
+	}
+	if _, err := s.Reconciler.Reconcile(ctx, e); err != nil {
+		s.log().WarnContext(ctx, "reconcile a closed run", "workflow_id", e.WorkflowID, "run_id", e.RunID, "error", err)
+	}
+}
+
+// enter enrolls the event's user into journey j, which ev is the entry
+// event of, and records the outcome.
+func (s *Service) enter(ctx context.Context, j reporting.Journey, ev reporting.Event, signal journey.Event) (EntryResult, error) {
+	r := EntryResult{JourneyID: j.ID}
+	e, err := s.Enroll(ctx, j, ev.UserID, "event:"+ev.EventID, &signal)
+	if r.Outcome, r.Reason, err = reporting.EnrollOutcome(e.Created, err); err != nil {
+		return r, &EntryError{Journey: j, Err: err}
+	}
+	r.RunID = e.RunID
+	if err := s.Store.RecordEntry(ctx, ev.EventID, j.ID, ev.UserID, r.Outcome, r.Reason); err != nil {
+		return r, fmt.Errorf("record entry: %w", err)
+	}
+	return r, nil
+}
