@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"sync"
 	"testing"
+	"time"
 )
 
 // Webhook is a webhook receiver as the README tells teams to write one: it
@@ -37,6 +38,8 @@ type WebhookPayload struct {
 	HTML           string            `json:"html"`
 	Data           map[string]string `json:"data"`
 	SentAt         int64             `json:"sent_at"`
+	// ReceivedAt is when the request arrived, for tests of rates.
+	ReceivedAt time.Time `json:"-"`
 }
 
 // NewWebhook starts a receiver for requests signed with secret, stopped
@@ -74,6 +77,7 @@ func (h *Webhook) handle(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "headers disagree with body", http.StatusBadRequest)
 		return
 	}
+	p.ReceivedAt = time.Now()
 	h.mu.Lock()
 	h.got = append(h.got, p)
 	h.mu.Unlock()

@@ -126,6 +126,22 @@ func newSenders(cfg channelConfig, log *slog.Logger) (map[channels.Channel]activ
 	return out, nil
 }
 
+// sendRates returns the quota of each channel's provider, in messages a
+// second: JOURNEYS_*_RATE or the provider's default, 0 (no limit) for a
+// channel on the console. Temporal holds each channel's send queue to it
+// across all workers (see newWorkerWith).
+func sendRates(cfg channelConfig) (map[channels.Channel]float64, error) {
+	providers, err := envProviders(cfg)
+	if err != nil {
+		return nil, err
+	}
+	out := map[channels.Channel]float64{}
+	for c, p := range providers {
+		out[c] = max(p.PerSecond, 0)
+	}
+	return out, nil
+}
+
 // envSetup reads channel c's provider settings from cfg: nil when the
 // variable that turns the provider on is not set.
 func envSetup(c channels.Channel, cfg channelConfig) (*channels.Setup, error) {

@@ -82,11 +82,11 @@ var settings = append([]setting{
 	{"DATABASE_URL", "database-url", "postgres://postgres@127.0.0.1:5432/journeys?sslmode=disable", "the Postgres database", func(c *config) *string { return &c.DatabaseURL }, "dev serve migrate"},
 	// No defaults here: a temporal.toml profile comes between them and the
 	// environment (see temporalConnection).
-	{"TEMPORAL_ADDRESS", "temporal-address", "", "the Temporal frontend, default " + defaultTemporalAddress + " (dev: where the embedded one listens)", func(c *config) *string { return &c.TemporalAddress }, "dev serve migrate"},
-	{"TEMPORAL_NAMESPACE", "namespace", "", "the Temporal namespace, default " + defaultNamespace, func(c *config) *string { return &c.Namespace }, "dev serve migrate"},
-	{"JOURNEYS_TEMPORAL_UI_ADDR", "ui-addr", "127.0.0.1:8233", "where the embedded Temporal UI listens", func(c *config) *string { return &c.UIAddr }, "dev"},
+	{"TEMPORAL_ADDRESS", "temporal-address", "", "the Temporal frontend, default " + defaultTemporalAddress + " (dev: where the embedded one listens)", func(c *config) *string { return &c.TemporalAddress }, "dev serve migrate temporal"},
+	{"TEMPORAL_NAMESPACE", "namespace", "", "the Temporal namespace, default " + defaultNamespace, func(c *config) *string { return &c.Namespace }, "dev serve migrate temporal"},
+	{"JOURNEYS_TEMPORAL_UI_ADDR", "ui-addr", "127.0.0.1:8233", "where the embedded Temporal UI listens", func(c *config) *string { return &c.UIAddr }, "dev temporal"},
 	{"JOURNEYS_TEMPORAL_UI_URL", "temporal-ui-url", "", "the Temporal UI's address, for links to runs (dev: http://<JOURNEYS_TEMPORAL_UI_ADDR>)", func(c *config) *string { return &c.TemporalUIURL }, "dev serve"},
-	{"JOURNEYS_DATA_DIR", "data-dir", ".journeys", "where the embedded Temporal server keeps its SQLite file", func(c *config) *string { return &c.DataDir }, "dev"},
+	{"JOURNEYS_DATA_DIR", "data-dir", ".journeys", "where the embedded Temporal server keeps its SQLite file", func(c *config) *string { return &c.DataDir }, "dev temporal"},
 	{"JOURNEYS_API_KEY", "api-key", "", "a key of the default workspace, kept from before workspaces (dev: dev)", func(c *config) *string { return &c.APIKey }, "dev serve"},
 	{"JOURNEYS_ADMIN_KEY", "admin-key", "", "the bearer token of the admin routes, /v1/workspaces (dev: dev-admin)", func(c *config) *string { return &c.AdminKey }, "dev serve"},
 	{"JOURNEYS_ROLE", "role", "all", "what serve runs: api, worker or all", func(c *config) *string { return &c.Role }, "serve"},
@@ -169,7 +169,7 @@ func loadConfig(command string, args []string, getenv func(string) string, stder
 			return c, fmt.Errorf("%s: must be more than zero, such as %s", s.env, s.def)
 		}
 	}
-	if command == "dev" {
+	if command == "dev" || command == "temporal" {
 		// The embedded server has no TLS and no keys: only where it listens.
 		c.TemporalAddress = cmp.Or(c.TemporalAddress, defaultTemporalAddress)
 		c.Namespace = cmp.Or(c.Namespace, defaultNamespace)
@@ -185,14 +185,16 @@ func loadConfig(command string, args []string, getenv func(string) string, stder
 }
 
 func (c config) check(command string) error {
-	if command != "migrate" {
+	if command == "dev" || command == "serve" {
 		if _, _, err := splitHostPort(c.HTTPAddr); err != nil {
 			return fmt.Errorf("JOURNEYS_HTTP_ADDR: %w", err)
 		}
 	}
-	u, err := url.Parse(c.DatabaseURL)
-	if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.TrimPrefix(u.Path, "/") == "" {
-		return errors.New("DATABASE_URL: want postgres://user@host:5432/dbname?sslmode=disable")
+	if command != "temporal" {
+		u, err := url.Parse(c.DatabaseURL)
+		if err != nil || (u.Scheme != "postgres" && u.Scheme != "postgresql") || strings.TrimPrefix(u.Path, "/") == "" {
+			return errors.New("DATABASE_URL: want postgres://user@host:5432/dbname?sslmode=disable")
+		}
 	}
 	if _, _, err := splitHostPort(c.TemporalAddress); err != nil {
 		return fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
@@ -227,7 +229,7 @@ func (c config) check(command string) error {
 		}
 	}
 	switch command {
-	case "dev":
+	case "dev", "temporal":
 		if _, _, err := splitHostPort(c.UIAddr); err != nil {
 			return fmt.Errorf("JOURNEYS_TEMPORAL_UI_ADDR: %w", err)
 		}

@@ -92,6 +92,23 @@ func dev(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) er
 	})
 }
 
+// runTemporal runs the embedded Temporal server and its UI alone until ctx
+// is done: the Temporal of `journeys serve` processes on one machine, kept
+// in the SQLite file under the data folder, so that it comes back with its
+// runs after any stop, a SIGKILL included.
+func runTemporal(ctx context.Context, cfg config, log *slog.Logger, stdout io.Writer) error {
+	t, err := startDevTemporal(cfg.TemporalAddress, cfg.UIAddr, cfg.DataDir, cfg.Namespace, log)
+	if err != nil {
+		return err
+	}
+	defer t.Stop()
+	fmt.Fprintf(stdout, "journeys temporal is running\n")
+	fmt.Fprintf(stdout, "  Temporal:     %s (namespace %s, data in %s)\n", cfg.TemporalAddress, cfg.Namespace, cfg.DataDir)
+	fmt.Fprintf(stdout, "  Temporal UI:  http://%s/namespaces/%s/workflows\n", cfg.UIAddr, cfg.Namespace)
+	<-ctx.Done()
+	return nil
+}
+
 // devOfferSecret returns the offer secret of the data folder.
 func devOfferSecret(dataDir string) (secret, path string, err error) {
 	return devSecret(dataDir, "offer-secret", func() string { return rand.Text() + rand.Text() })

@@ -20,6 +20,7 @@ const usage = `journeys runs customer journeys as durable Temporal workflows.
 Usage:
   journeys dev       run everything in one process: embedded Temporal + UI, migrations, worker, API
   journeys serve     run the API and/or worker against a Temporal cluster (--role api|worker|all)
+  journeys temporal  run the embedded Temporal server (and UI) alone, for serve processes on one machine
   journeys migrate   apply Postgres migrations and register Temporal search attributes
   journeys enroll    enroll the users of a CSV file in a journey through the API (--journey ID --file users.csv)
 
@@ -45,7 +46,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 	}
 	command, args := args[0], args[1:]
 	switch command {
-	case "dev", "serve", "migrate":
+	case "dev", "serve", "migrate", "temporal":
 	case "enroll":
 		return enroll(ctx, args, getenv, stdout, stderr)
 	case "help", "-h", "--help":
@@ -65,6 +66,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdout,
 		return dev(ctx, cfg, log, stdout)
 	case "serve":
 		return serve(ctx, cfg, log)
+	case "temporal":
+		return runTemporal(ctx, cfg, log, stdout)
 	default:
 		return migrate(ctx, cfg, log)
 	}

@@ -19,6 +19,7 @@ import (
 	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/runs"
+	"journeys/workflows/journey"
 )
 
 // serve runs the API, the worker or both against an existing Temporal
@@ -89,9 +90,13 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		} else {
 			log.Warn("JOURNEYS_PUBLIC_URL is not set: emails go out without a one-click unsubscribe link")
 		}
+		rates, err := sendRates(cfg.Channels)
+		if err != nil {
+			return err
+		}
 		opts := workerOptions
 		opts.WorkerStopTimeout = grace
-		w := newWorkerWith(c, acts, newJobs(c, store, cfg.Metrics), opts)
+		w := newWorkerWith(c, acts, newJobs(c, store, cfg.Metrics), opts, rates)
 		if err := w.Start(); err != nil {
 			return fmt.Errorf("start worker: %w", err)
 		}
@@ -102,7 +107,12 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		if err := runs.StartSweep(ctx, c, cfg.SweepEvery); err != nil {
 			return err
 		}
-		log.Info("worker started", "task_queue", "journeys")
+		log.Info("worker started", "task_queue", journey.TaskQueue)
+		for _, ch := range channels.All {
+			if rates[ch] > 0 {
+				log.Info("sends held to the provider's rate across all workers", "channel", ch, "task_queue", journey.SendTaskQueue(ch), "rate_per_second", rates[ch])
+			}
+		}
 	}
 	if cfg.Role == "worker" {
 		<-ctx.Done()

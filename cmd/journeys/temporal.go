@@ -4,15 +4,18 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
 	"go.temporal.io/sdk/worker"
 	xrate "golang.org/x/time/rate"
 
 	"journeys/activities"
+	"journeys/channels"
 	"journeys/metrics"
 	"journeys/reporting"
 	"journeys/runs"
@@ -105,16 +108,56 @@ var workerOptions = worker.Options{
 	MaxConcurrentActivityTaskPollers: 8,
 }
 
-// newWorker returns a worker for journey workflows, background jobs and
-// their activities.
-func newWorker(c client.Client, acts *activities.Activities, jobs *activities.Jobs) worker.Worker {
-	return newWorkerWith(c, acts, jobs, workerOptions)
+// newWorker returns the workers of journey workflows, background jobs and
+// their activities, with no limit on the send queues.
+func newWorker(c client.Client, acts *activities.Activities, jobs *activities.Jobs) workers {
+	return newWorkerWith(c, acts, jobs, workerOptions, nil)
 }
 
-func newWorkerWith(c client.Client, acts *activities.Activities, jobs *activities.Jobs, opts worker.Options) worker.Worker {
+// newWorkerWith returns a worker for journey workflows, background jobs and
+// their activities on journey.TaskQueue, and one for the sends of each
+// channel on its journey.SendTaskQueue, which Temporal holds to the
+// channel's rate in rates (messages a second; none when 0) across every
+// worker process: each process asks for the same limit when it polls.
+func newWorkerWith(c client.Client, acts *activities.Activities, jobs *activities.Jobs, opts worker.Options, rates map[channels.Channel]float64) workers {
 	w := worker.New(c, journey.TaskQueue, opts)
 	workflows.Register(w)
 	w.RegisterActivity(acts)
 	w.RegisterActivity(jobs)
-	return w
+	out := workers{w}
+	for _, ch := range channels.All {
+		o := opts
+		// 0 leaves the SDK's default, which is no limit; it is sent on
+		// every poll, so lifting a limit takes effect too.
+		o.TaskQueueActivitiesPerSecond = rates[ch]
+		o.DisableWorkflowWorker = true
+		sw := worker.New(c, journey.SendTaskQueue(ch), o)
+		sw.RegisterActivityWithOptions(acts.Send, activity.RegisterOptions{Name: "Send"})
+		out = append(out, sw)
+	}
+	return out
+}
+
+// workers start and stop together.
+type workers []worker.Worker
+
+// Start starts every worker, or none when one fails.
+func (ws workers) Start() error {
+	for i, w := range ws {
+		if err := w.Start(); err != nil {
+			ws[:i].Stop()
+			return err
+		}
+	}
+	return nil
+}
+
+// Stop stops every worker: each stops polling, then waits for its running
+// tasks up to its WorkerStopTimeout.
+func (ws workers) Stop() {
+	var wg sync.WaitGroup
+	for _, w := range ws {
+		wg.Go(w.Stop)
+	}
+	wg.Wait()
 }

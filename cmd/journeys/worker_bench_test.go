@@ -33,7 +33,7 @@ func BenchmarkTimerBurst(b *testing.B) {
 			b.Cleanup(ts.Stop)
 			s := newStack(b, ts, func(c *config) { c.Role = "api" })
 			w := newWorkerWith(s.temporal, &activities.Activities{Store: s.store, Senders: s.senders, Log: s.log},
-				newJobs(s.temporal, s.store, nil), tc.opts)
+				newJobs(s.temporal, s.store, nil), tc.opts, nil)
 			if err := w.Start(); err != nil {
 				b.Fatal(err)
 			}

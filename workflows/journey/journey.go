@@ -19,6 +19,7 @@ import (
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
 
+	"journeys/channels"
 	"journeys/reporting"
 )
 
@@ -31,6 +32,21 @@ const Kit2 = 2
 
 // TaskQueue is the task queue journey workflows and activities run on.
 const TaskQueue = "journeys"
+
+// SendTaskQueue is the task queue of the sends on channel c. Each channel
+// has its own, so that the workers polling it can ask Temporal to hold the
+// whole queue to the provider's rate (worker.Options'
+// TaskQueueActivitiesPerSecond): the server enforces it across every
+// worker process, and a provider at its quota holds back only its own
+// channel's sends.
+func SendTaskQueue(c channels.Channel) string {
+	return TaskQueue + "-send-" + string(c)
+}
+
+// SendQueueChange is the workflow.GetVersion change id of routing sends to
+// their channel's SendTaskQueue; runs that sent before it keep sending on
+// TaskQueue.
+const SendQueueChange = "send-queue-per-channel"
 
 // EventSignalName is the signal that brings a user's events to their runs.
 const EventSignalName = "event"

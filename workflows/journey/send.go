@@ -47,7 +47,13 @@ func (j *Run) Send(m Message, offer Offer) Outcome {
 		return j.sent(id, m, Outcome{Status: activities.Skipped, Reason: reason})
 	}
 	j.upsert(JourneyStepKey.ValueSet(id))
+	// Runs that sent before sends had a queue per channel keep the shared one.
+	queue := ""
+	if workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1 {
+		queue = SendTaskQueue(m.Channel)
+	}
 	ctx := workflow.WithActivityOptions(j.ctx, workflow.ActivityOptions{
+		TaskQueue:           queue,
 		StartToCloseTimeout: time.Minute,
 		Summary:             fmt.Sprintf("send %s %s", m.Channel, m.Template),
 		RetryPolicy: &temporal.RetryPolicy{

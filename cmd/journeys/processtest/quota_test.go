@@ -1,0 +1,110 @@
+package processtest
+
+import (
+	"fmt"
+	"slices"
+	"testing"
+	"time"
+
+	"journeys/channels/channelstest"
+)
+
+// TestQuotaAcrossWorkers runs three worker processes against one
+// webhook provider limited to 20 messages a second, with 600 messages due
+// at once: the provider sees no more than the limit and its burst in any
+// second, for the Temporal server holds the channel's send queue to the
+// rate whichever worker takes the sends. The pushes of another journey,
+// due while those queue, go out on their own queue ahead of them.
+func TestQuotaAcrossWorkers(t *testing.T) {
+	const users, rate, pushes = 600, 20, 100
+	// The server's token bucket holds one second's worth of sends.
+	const burst = rate
+	began := time.Now()
+	hook := channelstest.NewWebhook(t, webhookSecret)
+	d := newDeployment(t, "JOURNEYS_WEBHOOK_URL="+hook.URL, "JOURNEYS_WEBHOOK_SECRET="+webhookSecret,
+		fmt.Sprintf("JOURNEYS_WEBHOOK_RATE=%d", rate))
+	d.startTemporal()
+	d.migrate()
+	_, base := d.startAPI()
+	a := api{t: t, base: base}
+	a.cartJourney("quota", "1s", "webhook")
+	a.cartJourney("others", "1s", "push")
+	ids := a.users(users)
+	// No worker runs yet: every run's first touch falls due and waits, so
+	// all of them are due together when the workers start.
+	a.enroll("quota", ids)
+	time.Sleep(time.Second)
+	start := time.Now()
+	d.startWorkers("worker1", "worker2", "worker3")
+
+	// Once the webhook's messages queue, the other journey's pushes fall
+	// due.
+	deadline := time.Now().Add(8 * time.Minute)
+	for len(hook.Received()) < users/6 && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	a.enroll("others", ids[:pushes])
+	for len(hook.Received()) < users && time.Now().Before(deadline) {
+		time.Sleep(100 * time.Millisecond)
+	}
+	got := hook.Received()
+	if len(got) < 2 {
+		t.Fatalf("the provider got %d of %d messages in 8 minutes", len(got), users)
+	}
+	keys := map[string]bool{}
+	var at []time.Time
+	for _, p := range got {
+		keys[p.IdempotencyKey] = true
+		at = append(at, p.ReceivedAt)
+	}
+	slices.SortFunc(at, func(a, b time.Time) int { return a.Compare(b) })
+	perSecond, perTen := mostWithin(at, time.Second), mostWithin(at, 10*time.Second)
+	span := at[len(at)-1].Sub(at[0])
+	t.Logf("%d messages (%d distinct) from 3 workers at a limit of %d/s: at most %d in any 1 s window, %d in any 10 s; "+
+		"first to last %.1f s (%.1f/s); all sent %.1f s after the workers started; test took %.0f s",
+		len(got), len(keys), rate, perSecond, perTen, span.Seconds(), float64(len(got)-1)/span.Seconds(),
+		at[len(at)-1].Sub(start).Seconds(), time.Since(began).Seconds())
+	if len(keys) != users || len(got) != users {
+		t.Errorf("provider got %d messages, %d distinct; want %d once each", len(got), len(keys), users)
+	}
+	if perSecond > rate+burst {
+		t.Errorf("%d messages in one second; want at most the limit %d and its burst %d", perSecond, rate, burst)
+	}
+	if perTen > 10*rate+burst {
+		t.Errorf("%d messages in ten seconds; want at most %d", perTen, 10*rate+burst)
+	}
+
+	// The pushes, due while the webhook's messages queued, are not held
+	// behind them: they are all out before the webhook's last message.
+	var pushed []time.Time
+	for wait := time.Now().Add(3 * time.Minute); ; time.Sleep(200 * time.Millisecond) {
+		if err := d.store.DB().Select(&pushed, `SELECT at FROM journey_events WHERE journey_id = 'others' AND kind = 'sent' ORDER BY at`); err != nil {
+			t.Fatal(err)
+		}
+		if len(pushed) == pushes || time.Now().After(wait) {
+			break
+		}
+	}
+	if len(pushed) != pushes {
+		t.Fatalf("%d of the other journey's %d pushes were sent", len(pushed), pushes)
+	}
+	t.Logf("the other journey's %d pushes, enrolled when the webhook had %d messages: the first out %.1f s after the workers started, the last %.1f s; the webhook's last %.1f s",
+		pushes, users/6, pushed[0].Sub(start).Seconds(), pushed[pushes-1].Sub(start).Seconds(), at[len(at)-1].Sub(start).Seconds())
+	if !pushed[pushes-1].Before(at[len(at)-1]) {
+		t.Errorf("the last push went out at %s, after the webhook's last message (%s): the pushes were held behind its quota",
+			pushed[pushes-1].Format(time.TimeOnly), at[len(at)-1].Format(time.TimeOnly))
+	}
+}
+
+// mostWithin returns the most of the sorted times at that fall in any
+// window of length d.
+func mostWithin(at []time.Time, d time.Duration) int {
+	most, j := 0, 0
+	for i := range at {
+		for at[i].Sub(at[j]) >= d {
+			j++
+		}
+		most = max(most, i-j+1)
+	}
+	return most
+}
