@@ -67,7 +67,12 @@ func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config))
 // database at dbURL until the test or benchmark ends.
 func newStackOn(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Store, dbURL string, opts ...func(*config)) *stack {
 	tb.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return newStackLogged(tb, ts, store, dbURL, slog.New(slog.DiscardHandler), opts...)
+}
+
+// newStackLogged is newStackOn with the service logging to log.
+func newStackLogged(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Store, dbURL string, log *slog.Logger, opts ...func(*config)) *stack {
+	tb.Helper()
 	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all",
 		Namespace: ts.GetDefaultNamespace(), TemporalUIURL: testUIURL}
 	for _, opt := range opts {

@@ -1,7 +1,9 @@
 package main
 
 import (
+	"context"
 	"fmt"
+	"log/slog"
 	"maps"
 	"slices"
 	"strings"
@@ -104,3 +106,25 @@ func (sdkTally) Debug(string, ...any)         {}
 func (sdkTally) Info(string, ...any)          {}
 func (s sdkTally) Warn(msg string, _ ...any)  { s.t.add("sdk", "warn", msg, "") }
 func (s sdkTally) Error(msg string, _ ...any) { s.t.add("sdk", "error", msg, "") }
+
+// slogTally is the service's log handler in a benchmark: it counts the
+// warnings and errors the service logs, the Temporal SDK's among them (a
+// failed workflow or activity task), and drops the rest.
+type slogTally struct{ t *tally }
+
+func (slogTally) Enabled(_ context.Context, l slog.Level) bool { return l >= slog.LevelWarn }
+func (s slogTally) WithAttrs([]slog.Attr) slog.Handler         { return s }
+func (s slogTally) WithGroup(string) slog.Handler              { return s }
+
+func (s slogTally) Handle(_ context.Context, r slog.Record) error {
+	var err string
+	r.Attrs(func(a slog.Attr) bool {
+		if a.Key == "error" || a.Key == "Error" {
+			err = a.Value.String()
+			return false
+		}
+		return true
+	})
+	s.t.add("service", strings.ToLower(r.Level.String()), r.Message, err)
+	return nil
+}
