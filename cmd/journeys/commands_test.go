@@ -101,12 +101,12 @@ func (s *syncBuffer) String() string {
 // before the first touch is due and starts it again on the same data
 // folder: the run goes on where it was.
 func TestDevSurvivesRestart(t *testing.T) {
-	ports := make([]string, 3)
-	for i := range ports {
-		p, err := freePort("127.0.0.1")
-		if err != nil {
-			t.Fatal(err)
-		}
+	free, err := freePorts("127.0.0.1", 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ports := make([]string, len(free))
+	for i, p := range free {
 		ports[i] = "127.0.0.1:" + strconv.Itoa(p)
 	}
 	env := map[string]string{

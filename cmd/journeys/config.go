@@ -8,6 +8,7 @@ import (
 	"io"
 	"net"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -263,12 +264,21 @@ func splitHostPort(addr string) (string, int, error) {
 	return host, port, nil
 }
 
-// freePort asks the kernel for a port that is free on host.
-func freePort(host string) (int, error) {
-	l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
-	if err != nil {
-		return 0, fmt.Errorf("find a free port: %w", err)
+// freePorts returns n distinct free ports on host, none of them in taken.
+// Their listeners stay open until all are chosen, so the kernel cannot
+// hand out one port twice; taken holds ports chosen earlier but perhaps
+// not bound yet.
+func freePorts(host string, n int, taken ...int) ([]int, error) {
+	var ports []int
+	for len(ports) < n {
+		l, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+		if err != nil {
+			return nil, fmt.Errorf("find a free port: %w", err)
+		}
+		defer l.Close()
+		if p := l.Addr().(*net.TCPAddr).Port; !slices.Contains(taken, p) {
+			ports = append(ports, p)
+		}
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
+	return ports, nil
 }

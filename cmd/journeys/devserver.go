@@ -58,8 +58,8 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 		return nil, fmt.Errorf("JOURNEYS_DATA_DIR: %w", err)
 	}
 	sqlConf := &tconfig.SQL{
-		PluginName:        sqliteplugin.PluginName,
-		DatabaseName:      filepath.Join(dataDir, "temporal.db"),
+		PluginName:   sqliteplugin.PluginName,
+		DatabaseName: filepath.Join(dataDir, "temporal.db"),
 		// Write-ahead logging with syncs at checkpoints: every commit
 		// survives the process being killed, and a commit costs no fsync.
 		// The keys are SQLite's pragma names, without a leading "_", which
@@ -106,12 +106,20 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 
 	hosts := map[primitives.ServiceName]static.Hosts{}
 	conf.Services = map[string]tconfig.Service{}
-	for _, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
+	// The internal services' ports differ from the frontend's and the UI's,
+	// which their callers may have found free without binding them yet.
+	taken := []int{port}
+	if _, uiPort, err := splitHostPort(uiAddr); err == nil {
+		taken = append(taken, uiPort)
+	}
+	internal, err := freePorts(host, 3, taken...)
+	if err != nil {
+		return nil, err
+	}
+	for i, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
 		p := port
 		if svc != primitives.FrontendService {
-			if p, err = freePort(host); err != nil {
-				return nil, err
-			}
+			p = internal[i-1]
 		}
 		conf.Services[string(svc)] = tconfig.Service{RPC: tconfig.RPC{GRPCPort: p, BindOnIP: host}}
 		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(p)))

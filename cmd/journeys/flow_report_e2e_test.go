@@ -23,7 +23,7 @@ var branchingFlow = map[string]any{"start": "watch", "nodes": map[string]any{
 	"done": map[string]any{"type": "exit", "reason": "finished"},
 }}
 
-// TestFlowReportNodesAddUp runs 200 users through a branching flow: some
+// TestFlowReportNodesAddUp runs 100 users through a branching flow: some
 // check out, the rest split on their tier, gold users through a split, a
 // tenth have no push token; after the push some buy, and the others empty
 // their cart. The users are steered by events only once their run is
@@ -35,7 +35,7 @@ func TestFlowReportNodesAddUp(t *testing.T) {
 	s.mustCall("POST", "/v1/journeys", map[string]any{"id": "paths", "name": "Paths", "type": "flow", "goal_event": "purchase",
 		"exit_events": []string{"cart_emptied"}, "config": branchingFlow}, 201, nil)
 
-	const n = 200
+	const n = 100
 	checksOut := func(i int) bool { return i%5 == 0 }
 	gold := func(i int) bool { return i%2 == 0 }
 	noToken := func(i int) bool { return i%10 == 3 }

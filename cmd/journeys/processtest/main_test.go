@@ -16,6 +16,9 @@ import (
 	"testing"
 	"time"
 
+	enums "go.temporal.io/api/enums/v1"
+	"go.temporal.io/api/taskqueue/v1"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/client"
 
 	"journeys/reporting"
@@ -252,6 +255,30 @@ func (d *deployment) waitFor(p *process, within time.Duration, what string, read
 		}
 		time.Sleep(200 * time.Millisecond)
 	}
+}
+
+// queueRateLimit returns the activity rate limit the Temporal server
+// enforces on task queue q, and who set it.
+func (d *deployment) queueRateLimit(q string) (float32, enums.RateLimitSource) {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	c, err := client.DialContext(ctx, client.Options{HostPort: d.temporal, Logger: quiet{}})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	defer c.Close()
+	resp, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
+		Namespace:     "default",
+		TaskQueue:     &taskqueue.TaskQueue{Name: q, Kind: enums.TASK_QUEUE_KIND_NORMAL},
+		TaskQueueType: enums.TASK_QUEUE_TYPE_ACTIVITY,
+		ReportConfig:  true,
+	})
+	if err != nil {
+		d.t.Fatalf("describe task queue %s: %v", q, err)
+	}
+	l := resp.GetEffectiveRateLimit()
+	return l.GetRequestsPerSecond(), l.GetRateLimitSource()
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that is free now.

@@ -6,7 +6,11 @@ import (
 	"testing"
 	"time"
 
+	enums "go.temporal.io/api/enums/v1"
+
+	"journeys/channels"
 	"journeys/channels/channelstest"
+	"journeys/workflows/journey"
 )
 
 // TestQuotaAcrossWorkers runs three worker processes against one
@@ -66,6 +70,10 @@ func TestQuotaAcrossWorkers(t *testing.T) {
 		at[len(at)-1].Sub(start).Seconds(), time.Since(began).Seconds())
 	if len(keys) != users || len(got) != users {
 		t.Errorf("provider got %d messages, %d distinct; want %d once each", len(got), len(keys), users)
+	}
+	// The server itself holds the queue to the rate the workers asked for.
+	if got, src := d.queueRateLimit(journey.SendTaskQueue(channels.Webhook)); got != rate || src != enums.RATE_LIMIT_SOURCE_WORKER {
+		t.Errorf("Temporal holds the webhook's send queue to %.1f/s, set by %s; want %d/s set by the workers", got, src, rate)
 	}
 	if perSecond > rate+burst {
 		t.Errorf("%d messages in one second; want at most the limit %d and its burst %d", perSecond, rate, burst)
