@@ -115,6 +115,8 @@ func (s *Service) Ingest(ctx context.Context, ev reporting.Event) (EventResult, 
 			continue
 		}
 		if err != nil {
+			s.log().WarnContext(ctx, "event stored but not brought to a run", "event_id", stored.EventID,
+				"workflow_id", e.WorkflowID, "run_id", e.RunID, "error", err)
 			return EventResult{}, &UnreachableError{JourneyID: e.JourneyID, Err: err}
 		}
 		res.Signalled++
