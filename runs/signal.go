@@ -15,25 +15,11 @@ import (
 	"journeys/workflows/kitv1"
 )
 
-// Signal brings a signal to the run of enrollment e; a run that has
-// closed is *serviceerror.NotFound. A signal that takes the run past
-// Temporal's history or state limits ends the run there, and Temporal
-// answers it InvalidArgument, expecting the caller to retry: Signal does,
-// once, and so reports the run closed.
-func (s *Service) Signal(ctx context.Context, e reporting.Enrollment, name string, arg any) error {
-	err := s.signal(ctx, e, name, arg)
-	var invalid *serviceerror.InvalidArgument
-	if errors.As(err, &invalid) {
-		err = s.signal(ctx, e, name, arg)
-	}
-	return err
-}
-
-// signal brings one signal to the run of enrollment e. A run still in its
+// Signal brings a signal to the run of enrollment e. A run still in its
 // start delay (its first step not due yet) does not wake on a plain signal,
 // so it gets a signal-with-start, which reaches the running run and ends
 // the delay; a run that has closed is *serviceerror.NotFound either way.
-func (s *Service) signal(ctx context.Context, e reporting.Enrollment, name string, arg any) error {
+func (s *Service) Signal(ctx context.Context, e reporting.Enrollment, name string, arg any) error {
 	if e.FirstStepAt == nil || !time.Now().Before(*e.FirstStepAt) {
 		return s.Temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, name, arg)
 	}
