@@ -34,7 +34,7 @@ var migrations embed.FS
 
 // Store reads and writes the service's tables.
 type Store struct {
-	db *sqlx.DB
+	db *pool
 }
 
 // Open connects to the database at databaseURL and checks that it answers.
@@ -52,7 +52,7 @@ func Open(ctx context.Context, databaseURL string) (*Store, error) {
 		db.Close()
 		return nil, fmt.Errorf("connect to postgres: %w", err)
 	}
-	return &Store{db: db}, nil
+	return &Store{db: newPool(db)}, nil
 }
 
 // Close closes the connection pool.
@@ -62,7 +62,7 @@ func (s *Store) Close() error { return s.db.Close() }
 func (s *Store) Ping(ctx context.Context) error { return s.db.PingContext(ctx) }
 
 // DB exposes the pool, for tests and benchmarks that seed data.
-func (s *Store) DB() *sqlx.DB { return s.db }
+func (s *Store) DB() *sqlx.DB { return s.db.DB }
 
 // CreateDatabase creates the database named in databaseURL when it does not
 // exist yet, connecting to the server's "postgres" database to do so.
