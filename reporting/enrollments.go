@@ -2,7 +2,6 @@ package reporting
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -90,19 +89,29 @@ func (e *NotActiveError) Error() string {
 	return fmt.Sprintf("journey %s is %s and takes no new enrollments", e.JourneyID, e.Status)
 }
 
+// Claimed is the enrollment ClaimEnrollment returns, with the run before
+// it: a run Temporal still holds open under the same workflow id would be
+// returned by a start as if it were the new one.
+type Claimed struct {
+	Enrollment
+	// PreviousRun is the run id of the user's enrollment in the journey
+	// before this one, or "".
+	PreviousRun string `db:"previous_run"`
+}
+
 // ClaimEnrollment returns the user's active enrollment in the journey,
 // creating it when there is none, the journey is active (*NotActiveError
 // otherwise) and its re-entry rule allows it (*NotEligibleError otherwise).
 // created tells which happened. Concurrent claims for the same journey and
 // user all return the same row and exactly one of them reports created.
-func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, created bool, err error) {
+func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Claimed, created bool, err error) {
 	ws, err := scope(ctx, "claim enrollment")
 	if err != nil {
-		return Enrollment{}, false, err
+		return Claimed{}, false, err
 	}
 	rule, cooldown, err := reentryRule(c.Journey.Reentry)
 	if err != nil {
-		return Enrollment{}, false, err
+		return Claimed{}, false, err
 	}
 	// The rule holds when no earlier enrollment blocks it: never blocks on
 	// any, a cool-down on one that ended within it, after_exit on none (the
@@ -111,6 +120,10 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 	SELECT EXISTS (SELECT 1 FROM enrollments
 	WHERE workspace_id = $5 AND journey_id = $1 AND user_id = $2
 	  AND ($3 = 'never' OR ($4::bigint > 0 AND ended_at > now() - $4::bigint * interval '1 microsecond')))`
+	// The run before an enrollment comes with it: starting its run needs it.
+	const previous = `COALESCE((SELECT p.run_id FROM enrollments p
+		WHERE p.workspace_id = e.workspace_id AND p.journey_id = e.journey_id AND p.user_id = e.user_id AND p.id < e.id
+		ORDER BY p.id DESC LIMIT 1), '') AS previous_run`
 	// The enrollment and the first line of its log are one statement, so
 	// that a run's timeline never lacks its start.
 	const insert = `
@@ -127,9 +140,9 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 		INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, kind, detail, version, at)
 		SELECT workspace_id, id, journey_id, user_id, 0, 'enrolled', $8, $9, enrolled_at FROM e
 	)
-	SELECT ` + enrollmentColumns + ` FROM e`
-	const active = `SELECT ` + enrollmentColumns + ` FROM enrollments
-	WHERE workspace_id = $3 AND journey_id = $1 AND user_id = $2 AND status = 'active'`
+	SELECT e.*, ` + previous + ` FROM e`
+	const active = `SELECT e.*, ` + previous + ` FROM (SELECT ` + enrollmentColumns + ` FROM enrollments
+	WHERE workspace_id = $3 AND journey_id = $1 AND user_id = $2 AND status = 'active') e`
 
 	j := c.Journey
 	match := j.Match
@@ -147,32 +160,32 @@ func (s *Store) ClaimEnrollment(ctx context.Context, c Claim) (e Enrollment, cre
 			return e, true, nil
 		}
 		if err = translate(err); !errors.Is(err, ErrNotFound) {
-			return Enrollment{}, false, fmt.Errorf("insert enrollment: %w", err)
+			return Claimed{}, false, fmt.Errorf("insert enrollment: %w", err)
 		}
 		err = s.db.GetContext(ctx, &e, active, j.ID, c.UserID, ws)
 		if err == nil {
 			return e, false, nil
 		}
 		if err = translate(err); !errors.Is(err, ErrNotFound) {
-			return Enrollment{}, false, fmt.Errorf("get active enrollment: %w", err)
+			return Claimed{}, false, fmt.Errorf("get active enrollment: %w", err)
 		}
 		var isBlocked bool
 		if err := s.db.GetContext(ctx, &isBlocked, blocked, j.ID, c.UserID, rule, micros, ws); err != nil {
-			return Enrollment{}, false, fmt.Errorf("check re-entry: %w", err)
+			return Claimed{}, false, fmt.Errorf("check re-entry: %w", err)
 		}
 		if isBlocked {
-			return Enrollment{}, false, &NotEligibleError{Rule: j.Reentry}
+			return Claimed{}, false, &NotEligibleError{Rule: j.Reentry}
 		}
 		// Paused or stopped since the caller read it.
 		now, err := s.Journey(ctx, j.ID)
 		if err != nil {
-			return Enrollment{}, false, err
+			return Claimed{}, false, err
 		}
 		if now.Status != JourneyActive {
-			return Enrollment{}, false, &NotActiveError{JourneyID: j.ID, Status: now.Status}
+			return Claimed{}, false, &NotActiveError{JourneyID: j.ID, Status: now.Status}
 		}
 	}
-	return Enrollment{}, false, errors.New("claim enrollment: the active enrollment kept changing")
+	return Claimed{}, false, errors.New("claim enrollment: the active enrollment kept changing")
 }
 
 // reentryRule splits a re-entry rule into its kind and cool-down.
@@ -188,25 +201,6 @@ func reentryRule(r string) (string, time.Duration, error) {
 		return "", 0, fmt.Errorf("re-entry rule %q is not never, after_exit or a duration", r)
 	}
 	return "cooldown", d, nil
-}
-
-// PreviousRun returns the run id of the enrollment before e, or "".
-func (s *Store) PreviousRun(ctx context.Context, e Enrollment) (string, error) {
-	ws, err := scope(ctx, "get previous run")
-	if err != nil {
-		return "", err
-	}
-	const q = `SELECT run_id FROM enrollments
-	WHERE workspace_id = $4 AND journey_id = $1 AND user_id = $2 AND id < $3 ORDER BY id DESC LIMIT 1`
-	var run string
-	err = s.db.GetContext(ctx, &run, q, e.JourneyID, e.UserID, e.ID, ws)
-	if errors.Is(err, sql.ErrNoRows) {
-		return "", nil
-	}
-	if err != nil {
-		return "", fmt.Errorf("get previous run: %w", err)
-	}
-	return run, nil
 }
 
 // SetEnrollmentRun stores the Temporal run id of an enrollment, once, and

@@ -64,6 +64,9 @@ func TestClaimEnrollmentConcurrent(t *testing.T) {
 		})
 	}
 	wg.Wait()
+	if err := s.SetEnrollmentRun(ctx, ids[0], "run-1", nil); err != nil {
+		t.Fatal(err)
+	}
 	nCreated := 0
 	for i := range n {
 		if created[i] {
@@ -83,8 +86,12 @@ func TestClaimEnrollmentConcurrent(t *testing.T) {
 		t.Fatal(err)
 	}
 	e, c, err := s.ClaimEnrollment(ctx, claim(j, "u1"))
-	if err != nil || !c || e.ID == ids[0] {
-		t.Errorf("claim after exit = %d, created %v, %v; want a new enrollment", e.ID, c, err)
+	if err != nil || !c || e.ID == ids[0] || e.PreviousRun != "run-1" {
+		t.Errorf("claim after exit = %d, created %v, previous run %q, %v; want a new enrollment after run-1", e.ID, c, e.PreviousRun, err)
+	}
+	// A claim that finds the enrollment tells its previous run too.
+	if again, c, err := s.ClaimEnrollment(ctx, claim(j, "u1")); err != nil || c || again.ID != e.ID || again.PreviousRun != "run-1" {
+		t.Errorf("claim again = %d, created %v, previous run %q, %v; want %d after run-1", again.ID, c, again.PreviousRun, err, e.ID)
 	}
 }
 

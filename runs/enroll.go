@@ -82,7 +82,7 @@ func (s *Service) enroll(ctx context.Context, j reporting.Journey, userID, sourc
 		// A run Temporal closed behind the service's back (terminated,
 		// timed out) leaves its enrollment active: end it as the run ended,
 		// and the user enters anew.
-		over, err := s.Reconciler.Reconcile(ctx, e)
+		over, err := s.Reconciler.Reconcile(ctx, e.Enrollment)
 		if err != nil {
 			return Enrollment{}, err
 		}
@@ -101,7 +101,7 @@ func (s *Service) enroll(ctx context.Context, j reporting.Journey, userID, sourc
 			return Enrollment{}, err
 		}
 	}
-	return Enrollment{Enrollment: e, Created: created}, nil
+	return Enrollment{Enrollment: e.Enrollment, Created: created}, nil
 }
 
 // start starts the run of enrollment e and returns its run id and, when
@@ -110,13 +110,13 @@ func (s *Service) enroll(ctx context.Context, j reporting.Journey, userID, sourc
 // of the journey, when it has ended in Postgres but is still closing in
 // Temporal, would be returned as the existing run: that one is waited for
 // instead.
-func (s *Service) start(ctx context.Context, j reporting.Journey, e reporting.Enrollment, trigger *journey.Event) (string, *time.Time, error) {
+func (s *Service) start(ctx context.Context, j reporting.Journey, e reporting.Claimed, trigger *journey.Event) (string, *time.Time, error) {
 	typ, ok := workflows.Lookup(j.Type)
 	if !ok {
 		return "", nil, fmt.Errorf("journey %s has unknown type %q", j.ID, j.Type)
 	}
 	plan := typ.Plan(j.Config)
-	in := workflows.RunInput(typ, j, e, trigger)
+	in := workflows.RunInput(typ, j, e.Enrollment, trigger)
 	opts := client.StartWorkflowOptions{
 		ID:                       e.WorkflowID,
 		TaskQueue:                journey.TaskQueue,
@@ -134,18 +134,6 @@ func (s *Service) start(ctx context.Context, j reporting.Journey, e reporting.En
 		at := e.EnrolledAt.Add(opts.StartDelay)
 		firstStepAt = &at
 	}
-	// The previous run is looked up while Temporal starts this one: it only
-	// matters when Temporal answers with it.
-	type lookup struct {
-		run string
-		err error
-	}
-	prior := make(chan lookup, 1)
-	go func() {
-		run, err := s.Store.PreviousRun(ctx, e)
-		prior <- lookup{run, err}
-	}()
-	var previous *lookup
 	for range 3 {
 		var run client.WorkflowRun
 		var err error
@@ -157,18 +145,11 @@ func (s *Service) start(ctx context.Context, j reporting.Journey, e reporting.En
 		if err != nil {
 			return "", nil, fmt.Errorf("start workflow: %w", err)
 		}
-		if previous == nil {
-			l := <-prior
-			previous = &l
-		}
-		if previous.err != nil {
-			return "", nil, previous.err
-		}
-		if previous.run == "" || run.GetRunID() != previous.run {
+		if e.PreviousRun == "" || run.GetRunID() != e.PreviousRun {
 			return run.GetRunID(), firstStepAt, nil
 		}
 		wait, cancel := context.WithTimeout(ctx, 10*time.Second)
-		_ = s.Temporal.GetWorkflow(wait, e.WorkflowID, previous.run).Get(wait, nil)
+		_ = s.Temporal.GetWorkflow(wait, e.WorkflowID, e.PreviousRun).Get(wait, nil)
 		cancel()
 	}
 	return "", nil, ErrPreviousRunOpen

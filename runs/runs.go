@@ -28,9 +28,8 @@ type Temporal interface {
 // Store is the part of the reporting store runs use.
 type Store interface {
 	// Enrolling.
-	ClaimEnrollment(ctx context.Context, c reporting.Claim) (reporting.Enrollment, bool, error)
+	ClaimEnrollment(ctx context.Context, c reporting.Claim) (reporting.Claimed, bool, error)
 	SetEnrollmentRun(ctx context.Context, id int64, runID string, firstStepAt *time.Time) error
-	PreviousRun(ctx context.Context, e reporting.Enrollment) (string, error)
 	RemoveEnrollment(ctx context.Context, e reporting.Enrollment, reason string) error
 	// Events.
 	InsertEvent(ctx context.Context, e reporting.Event) (reporting.Event, bool, error)
