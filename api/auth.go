@@ -8,6 +8,8 @@ import (
 	"encoding/base64"
 	"errors"
 	"strings"
+	"sync"
+	"time"
 
 	"github.com/labstack/echo/v4"
 
@@ -46,17 +48,87 @@ func sameKey(sent []byte, configured []byte) bool {
 // this takes does not depend on how much of a real key it matches.
 func (s *Server) keyWorkspace(ctx context.Context, key string) (ws string, ok bool, err error) {
 	hash := hashKey(key)
-	legacy := sameKey(hash, s.apiKeyHash)
+	if sameKey(hash, s.apiKeyHash) {
+		return reporting.DefaultWorkspace, true, nil
+	}
+	ws, gen, ok := s.keys.get(hash)
+	if ok {
+		return ws, true, nil
+	}
 	ws, err = s.store.WorkspaceOfKey(ctx, hash)
 	switch {
-	case legacy:
-		return reporting.DefaultWorkspace, true, nil
 	case errors.Is(err, reporting.ErrNotFound):
 		return "", false, nil
 	case err != nil:
 		return "", false, err
 	}
+	s.keys.put(hash, ws, gen)
 	return ws, true, nil
+}
+
+// keyTTL is how long a process keeps a key it has looked up. Revoking a
+// key empties the cache of the process that revoked it; other processes
+// serving the API refuse the key within keyTTL.
+const keyTTL = 5 * time.Second
+
+// keyCache remembers the workspaces of keys that opened one, by the key's
+// hash, so that requests do not each wait on the store for their key.
+// Keys that open nothing are never kept: the failure limiter deals with
+// those.
+type keyCache struct {
+	mu      sync.Mutex
+	ttl     time.Duration
+	entries map[string]cachedKey
+	// gen counts the times the cache was emptied: a lookup that began
+	// before a key was revoked must not put it back.
+	gen uint64
+}
+
+type cachedKey struct {
+	workspace string
+	expires   time.Time
+}
+
+// maxCachedKeys bounds the cache; a full cache starts over.
+const maxCachedKeys = 10_000
+
+func newKeyCache(ttl time.Duration) *keyCache {
+	return &keyCache{ttl: ttl, entries: map[string]cachedKey{}}
+}
+
+// get returns the workspace of the key whose hash is given, ok false when
+// the cache does not know it; then gen is what put takes.
+func (c *keyCache) get(hash []byte) (workspace string, gen uint64, ok bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	k, ok := c.entries[string(hash)]
+	if !ok || time.Now().After(k.expires) {
+		return "", c.gen, false
+	}
+	return k.workspace, c.gen, true
+}
+
+// put keeps what the store said of a key, unless the cache was emptied
+// since get returned gen.
+func (c *keyCache) put(hash []byte, workspace string, gen uint64) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if gen != c.gen {
+		return
+	}
+	if len(c.entries) >= maxCachedKeys {
+		clear(c.entries)
+	}
+	c.entries[string(hash)] = cachedKey{workspace, time.Now().Add(c.ttl)}
+}
+
+// forget empties the cache, so that a revoked key is refused from the
+// next request on.
+func (c *keyCache) forget() {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	clear(c.entries)
+	c.gen++
 }
 
 // bearer returns the request's bearer token; ok is false when it sends

@@ -51,6 +51,8 @@ type Server struct {
 	namespace  string
 	// failures holds back addresses that keep trying wrong API keys.
 	failures *failureLimiter
+	// keys remembers which workspaces keys open.
+	keys *keyCache
 	// bulkTimeout is how long a bulk request (an audience file, a batch)
 	// may take to arrive and be answered.
 	bulkTimeout time.Duration
@@ -115,6 +117,7 @@ func New(cfg Config) http.Handler {
 		Reconciler: &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
+	s.keys = newKeyCache(keyTTL)
 	s.bulkTimeout = cfg.BulkTimeout
 	s.simulations = newSimulations(maxSimulations, simulationTimeout)
 	s.metrics = cfg.Metrics

@@ -144,10 +144,11 @@ func (s *Server) listKeys(c echo.Context) error {
 	return c.JSON(http.StatusOK, map[string]any{"keys": keys})
 }
 
-// revokeKey refuses the key from the next request on: keys are looked up
-// on every request, never cached.
+// revokeKey refuses the key from the next request on, and in other
+// processes serving the API within keyTTL.
 func (s *Server) revokeKey(c echo.Context) error {
 	k, err := s.store.RevokeAPIKey(c.Request().Context(), c.Param("id"), c.Param("key_id"))
+	s.keys.forget()
 	if errors.Is(err, reporting.ErrNotFound) {
 		return Errorf(CodeNotFound, "workspace %q has no key %q; GET /v1/workspaces/%s/keys lists them",
 			clip(c.Param("id")), clip(c.Param("key_id")), clip(c.Param("id")))
