@@ -125,7 +125,7 @@ func (s *Server) enrollBatch(c echo.Context) error {
 	ctx := c.Request().Context()
 	results := make([]batchResult, len(items))
 	g, gctx := errgroup.WithContext(ctx)
-	g.SetLimit(16)
+	g.SetLimit(batchWorkers)
 	for i, item := range items {
 		var userID string
 		if err := json.Unmarshal(item, &userID); err != nil {

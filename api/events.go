@@ -158,7 +158,7 @@ func (s *Server) postEvents(c echo.Context) error {
 	}
 	ctx := c.Request().Context()
 	var g errgroup.Group
-	g.SetLimit(16)
+	g.SetLimit(batchWorkers)
 	for _, u := range users {
 		g.Go(func() error {
 			for _, i := range byUser[u] {

@@ -72,6 +72,10 @@ const (
 	maxUnsubscribed = 8
 	maxBatch        = 1000 // user_ids of a batch enrollment; larger audiences go through imports
 	maxEvents       = 1000 // events of a batch
+	// batchWorkers is how many users of a batch enrollment, or events of
+	// a batch, are in flight at once. Most of each is a round trip to
+	// Temporal; 32 matches the clients BenchmarkHot starts plain runs with.
+	batchWorkers = 32
 	// maxSimulatedEvents is how many events one simulation plays.
 	maxSimulatedEvents = 100
 )
