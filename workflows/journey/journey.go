@@ -45,7 +45,7 @@ func SendTaskQueue(c channels.Channel) string {
 
 // SendQueueChange is the workflow.GetVersion change id of routing sends to
 // their channel's SendTaskQueue; runs that sent before it keep sending on
-// TaskQueue.
+// TaskQueue. Runs started with Input.SendQueues do not ask.
 const SendQueueChange = "send-queue-per-channel"
 
 // EventSignalName is the signal that brings a user's events to their runs.
@@ -125,6 +125,11 @@ type Input struct {
 	// start delay. Temporal starts a run with it only when the enrollment's
 	// run is gone; that run closes the enrollment as failed at once.
 	Wake bool
+	// SendQueues sends on each channel's SendTaskQueue from the start.
+	// Runs started without it ask workflow.GetVersion(SendQueueChange) at
+	// their first send, which costs every run a marker and a search-attribute
+	// upsert in its history.
+	SendQueues bool
 }
 
 // Result is how a run ended.

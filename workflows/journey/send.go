@@ -47,9 +47,10 @@ func (j *Run) Send(m Message, offer Offer) Outcome {
 		return j.sent(id, m, Outcome{Status: activities.Skipped, Reason: reason})
 	}
 	j.upsert(JourneyStepKey.ValueSet(id))
-	// Runs that sent before sends had a queue per channel keep the shared one.
+	// Runs that sent before sends had a queue per channel keep the shared
+	// one; runs started since know from their input.
 	queue := ""
-	if workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1 {
+	if j.in.SendQueues || workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1 {
 		queue = SendTaskQueue(m.Channel)
 	}
 	ctx := workflow.WithActivityOptions(j.ctx, workflow.ActivityOptions{
