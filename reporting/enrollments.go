@@ -339,7 +339,7 @@ func (s *Store) RemoveEnrollment(ctx context.Context, e Enrollment, reason strin
 }
 
 // EndEnrollment closes an active enrollment with its final status and
-// records the matching entry in the log, in one transaction. Ending an
+// records the matching entry in the log, in one statement. Ending an
 // enrollment that already ended changes nothing, and logs nothing: a run
 // ends once, whoever saw it end.
 func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entry Entry) error {
@@ -347,30 +347,18 @@ func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entr
 	if err != nil {
 		return err
 	}
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("end enrollment: %w", err)
-	}
-	defer tx.Rollback()
-
 	const q = `
-	UPDATE enrollments SET status = $2, exit_reason = $3, ended_at = $4
-	WHERE id = $1 AND workspace_id = $5 AND status = 'active'`
-	res, err := tx.ExecContext(ctx, q, id, status, entry.Detail, entry.At, ws)
+	WITH ended AS (
+		UPDATE enrollments SET status = $2, exit_reason = $3, ended_at = $4
+		WHERE id = $1 AND workspace_id = $5 AND status = 'active'
+		RETURNING id, workspace_id
+	)
+	INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)
+	SELECT workspace_id, id, $6, $7, $8, $9, $10, $11, $12, $3, $13, $14, $4 FROM ended
+	ON CONFLICT (enrollment_id, step, kind) DO NOTHING`
+	_, err = s.db.ExecContext(ctx, q, id, status, entry.Detail, entry.At, ws,
+		entry.JourneyID, entry.UserID, entry.Step, entry.StepID, entry.Kind, entry.Channel, entry.Template, max(entry.Version, 1), entry.Revenue)
 	if err != nil {
-		return fmt.Errorf("end enrollment: %w", err)
-	}
-	n, err := res.RowsAffected()
-	if err != nil {
-		return fmt.Errorf("end enrollment: %w", err)
-	}
-	if n == 0 {
-		return nil // ended already
-	}
-	if err := record(ctx, tx, ws, entry); err != nil {
-		return err
-	}
-	if err := tx.Commit(); err != nil {
 		return fmt.Errorf("end enrollment: %w", err)
 	}
 	return nil

@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 	"time"
-
-	"github.com/jmoiron/sqlx"
 )
 
 // Kinds of entries in the reporting log.
@@ -54,25 +52,20 @@ type Entry struct {
 }
 
 // Record appends e to the log. Recording the same step and kind of the same
-// enrollment again changes nothing, so retried activities record once.
+// enrollment again changes nothing, so retried activities record once. An
+// enrollment of another workspace records nothing.
 func (s *Store) Record(ctx context.Context, e Entry) error {
 	ws, err := scope(ctx, "record "+e.Kind)
 	if err != nil {
 		return err
 	}
-	return record(ctx, s.db, ws, e)
-}
-
-// record appends e to the log of workspace ws; an enrollment of another
-// workspace records nothing.
-func record(ctx context.Context, db sqlx.ExtContext, ws string, e Entry) error {
 	const q = `
 	INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)
 	SELECT $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 	WHERE EXISTS (SELECT 1 FROM enrollments WHERE id = $1 AND workspace_id = $13)
 	ON CONFLICT (enrollment_id, step, kind) DO NOTHING`
 	version := max(e.Version, 1)
-	_, err := db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.StepID, e.Kind, e.Channel, e.Template, e.Detail, version, e.Revenue, e.At, ws)
+	_, err = s.db.ExecContext(ctx, q, e.EnrollmentID, e.JourneyID, e.UserID, e.Step, e.StepID, e.Kind, e.Channel, e.Template, e.Detail, version, e.Revenue, e.At, ws)
 	if err != nil {
 		return fmt.Errorf("record %s: %w", e.Kind, err)
 	}
