@@ -18,7 +18,7 @@ import (
 func (s *Server) getJob(c echo.Context) error {
 	job, err := s.store.Job(c.Request().Context(), c.Param("job_id"))
 	if errors.Is(err, reporting.ErrNotFound) {
-		return Errorf(CodeNotFound, "job %q does not exist", c.Param("job_id"))
+		return Errorf(CodeNotFound, "job %q does not exist", clip(c.Param("job_id")))
 	}
 	if err != nil {
 		return err

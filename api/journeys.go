@@ -287,7 +287,7 @@ func (s *Server) journey(c echo.Context) (reporting.Journey, error) {
 	id := c.Param("id")
 	j, err := s.store.Journey(c.Request().Context(), id)
 	if errors.Is(err, reporting.ErrNotFound) {
-		return j, Errorf(CodeNotFound, "journey %q does not exist; GET /v1/journeys lists them", id)
+		return j, Errorf(CodeNotFound, "journey %q does not exist; GET /v1/journeys lists them", clip(id))
 	}
 	return j, err
 }
