@@ -6,7 +6,6 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
-	"maps"
 	"net"
 	"os"
 	"path/filepath"
@@ -142,7 +141,10 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 		temporal.WithLogger(slogger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*tconfig.Config) authorization.ClaimMapper { return claimMapper }),
-		temporal.WithDynamicConfigClient(devDynamicConfig()),
+		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
+		}),
 	)
 	if err != nil {
 		return nil, fmt.Errorf("build temporal server: %w", err)
@@ -206,32 +208,3 @@ func (s serverLogger) emit(l slog.Level, msg string, tags []tag.Tag) {
 }
 
 var _ log.Logger = serverLogger{}
-
-// devDynamicConfig is the embedded server's dynamic configuration.
-func devDynamicConfig() dynamicconfig.StaticClient {
-	c := dynamicconfig.StaticClient{
-		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
-	}
-	maps.Copy(c, onePartition(journey.TaskQueue))
-	return c
-}
-
-// onePartition gives the task queues named one partition each, not four:
-// a single node has no matching hosts to spread a queue over, and a run
-// whose first step was due after a start delay has its first workflow
-// task on the journey's task queue, where with four partitions it waited
-// for a poller of its own partition. BenchmarkHot's purchase → closed run
-// p99 was 1.7–2.2× plain Temporal's with four partitions and 1.0–1.5× with
-// one. The send queues keep four: their rate is split between them as the
-// README says.
-func onePartition(queues ...string) dynamicconfig.StaticClient {
-	var one []dynamicconfig.ConstrainedValue
-	for _, q := range queues {
-		one = append(one, dynamicconfig.ConstrainedValue{Constraints: dynamicconfig.Constraints{TaskQueueName: q}, Value: 1})
-	}
-	return dynamicconfig.StaticClient{
-		dynamicconfig.MatchingNumTaskqueueReadPartitions.Key():  one,
-		dynamicconfig.MatchingNumTaskqueueWritePartitions.Key(): one,
-	}
-}

@@ -16,7 +16,6 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"journeys/reporting/dbtest"
-	"journeys/workflows/journey"
 )
 
 // The sizes of BenchmarkHot's bursts. 400 users make each phase last
@@ -42,13 +41,11 @@ const (
 // Each iteration runs both sides, in turns (plain first, then journeys
 // first), so that a busy machine shows as a spread between the tables
 // rather than as a ratio. The warnings and errors the server and the
-// workers logged are counted per side. The journey's task queue and the
-// plain side's have one partition each, as the journey's has in `journeys
-// dev` (onePartition).
+// workers logged are counted per side.
 func BenchmarkHot(b *testing.B) {
 	logs := newTally()
 	ts := temporaltest.NewServer(
-		temporaltest.WithBaseServerOptions(temporal.WithLogger(serverTally{logs}), temporal.WithDynamicConfigClient(onePartition(journey.TaskQueue, plainQueue))),
+		temporaltest.WithBaseServerOptions(temporal.WithLogger(serverTally{logs})),
 		temporaltest.WithBaseClientOptions(client.Options{Logger: sdkTally{logs}}))
 	b.Cleanup(ts.Stop)
 	store, dbURL := dbtest.New(b)

@@ -25,7 +25,6 @@ import (
 	"go.temporal.io/server/temporaltest"
 
 	"journeys/reporting/dbtest"
-	"journeys/workflows/journey"
 )
 
 // childEnv, set in the environment of this test binary run again, makes it
@@ -246,7 +245,7 @@ func untilStdinCloses() (context.Context, context.CancelFunc) {
 func childTemporal() int {
 	ctx, cancel := untilStdinCloses()
 	defer cancel()
-	ts := temporaltest.NewServer(temporaltest.WithBaseServerOptions(temporal.WithLogger(childLogger{}), temporal.WithDynamicConfigClient(onePartition(journey.TaskQueue, plainQueue))))
+	ts := temporaltest.NewServer(temporaltest.WithBaseServerOptions(temporal.WithLogger(childLogger{})))
 	fmt.Printf("ready %s %s\n", ts.GetFrontendHostPort(), ts.GetDefaultNamespace())
 	<-ctx.Done()
 	ts.Stop()
