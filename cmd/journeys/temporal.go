@@ -97,15 +97,18 @@ func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activ
 // workerOptions tunes the worker for a whole audience reaching its next
 // step at once: more pollers than the SDK's two, so a worker with spare
 // cores keeps taking tasks. BenchmarkTimerBurst measures it against the
-// defaults. Pollers that the server scales to the backlog
-// (worker.NewPollerBehaviorAutoscaling) shortened the wait of a delayed
-// run's first workflow task in BenchmarkHotProcesses (0.5 to 1.8 s at the
-// median down to 0.15 to 0.3 s, one run each), but in the multi-process
-// quota test they left 100 pushes trickling out at about one a second
-// for a minute after the other sends were done (fixed pollers: all out
-// within 22 s), so they wait for a measurement that settles it.
+// defaults. A run in its start delay has its first task, when an event
+// wakes it, on the task queue rather than on a worker's sticky queue, and
+// Temporal hands it over at once only when the queue partition it lands on
+// (of four) has a poller waiting: BenchmarkWake times a purchase from its signal until the
+// run has closed, and with 8 workflow task pollers (half of them on the
+// sticky queue) a woken run's p99 was 1.4× a cached run's, with 32 1.0×.
+// Pollers that the server scales to the backlog
+// (worker.NewPollerBehaviorAutoscaling) left the multi-process quota
+// test's 100 pushes trickling out at about one a second for a minute
+// after the other sends were done (fixed pollers: all out within 22 s).
 var workerOptions = worker.Options{
-	MaxConcurrentWorkflowTaskPollers: 8,
+	MaxConcurrentWorkflowTaskPollers: 32,
 	MaxConcurrentActivityTaskPollers: 8,
 }
 

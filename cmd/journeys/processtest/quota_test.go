@@ -21,8 +21,11 @@ import (
 // due while those queue, go out on their own queue ahead of them.
 func TestQuotaAcrossWorkers(t *testing.T) {
 	const users, rate, pushes = 600, 20, 100
-	// The server's token bucket holds one second's worth of sends.
-	const burst = rate
+	// The server's token bucket holds one second's worth of sends. The
+	// webhook sees a message some milliseconds after Temporal handed out
+	// its send, more for some than for others, so its windows can hold
+	// what the bucket let through in a slightly longer one: 100 ms more.
+	const burst, late = rate, rate / 10
 	began := time.Now()
 	hook := channelstest.NewWebhook(t, webhookSecret)
 	d := newDeployment(t, "JOURNEYS_WEBHOOK_URL="+hook.URL, "JOURNEYS_WEBHOOK_SECRET="+webhookSecret,
@@ -75,11 +78,11 @@ func TestQuotaAcrossWorkers(t *testing.T) {
 	if got, src := d.queueRateLimit(journey.SendTaskQueue(channels.Webhook)); got != rate || src != enums.RATE_LIMIT_SOURCE_WORKER {
 		t.Errorf("Temporal holds the webhook's send queue to %.1f/s, set by %s; want %d/s set by the workers", got, src, rate)
 	}
-	if perSecond > rate+burst {
-		t.Errorf("%d messages in one second; want at most the limit %d and its burst %d", perSecond, rate, burst)
+	if perSecond > rate+burst+late {
+		t.Errorf("%d messages in one second; want at most the limit %d, its burst %d and %d delivered late", perSecond, rate, burst, late)
 	}
-	if perTen > 10*rate+burst {
-		t.Errorf("%d messages in ten seconds; want at most %d", perTen, 10*rate+burst)
+	if perTen > 10*rate+burst+late {
+		t.Errorf("%d messages in ten seconds; want at most %d", perTen, 10*rate+burst+late)
 	}
 
 	// The pushes, due while the webhook's messages queued, are not held
