@@ -353,7 +353,7 @@ func (s *Store) EndEnrollment(ctx context.Context, id int64, status string, entr
 		WHERE id = $1 AND workspace_id = $5 AND status = 'active'
 		RETURNING id, workspace_id
 	)
-	INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)
+	` + insertEntry + `
 	SELECT workspace_id, id, $6, $7, $8, $9, $10, $11, $12, $3, $13, $14, $4 FROM ended
 	ON CONFLICT (enrollment_id, step, kind) DO NOTHING`
 	_, err = s.db.ExecContext(ctx, q, id, status, entry.Detail, entry.At, ws,

@@ -51,6 +51,9 @@ type Entry struct {
 	At      time.Time `db:"at" json:"at"`
 }
 
+// insertEntry begins the statements that append an Entry to the log.
+const insertEntry = `INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)`
+
 // Record appends e to the log. Recording the same step and kind of the same
 // enrollment again changes nothing, so retried activities record once. An
 // enrollment of another workspace records nothing.
@@ -59,8 +62,7 @@ func (s *Store) Record(ctx context.Context, e Entry) error {
 	if err != nil {
 		return err
 	}
-	const q = `
-	INSERT INTO journey_events (workspace_id, enrollment_id, journey_id, user_id, step, step_id, kind, channel, template, detail, version, revenue, at)
+	const q = insertEntry + `
 	SELECT $13, $1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12
 	WHERE EXISTS (SELECT 1 FROM enrollments WHERE id = $1 AND workspace_id = $13)
 	ON CONFLICT (enrollment_id, step, kind) DO NOTHING`

@@ -230,30 +230,37 @@ func purchases(ctx context.Context, c client.Client, sd side, runs []benchRun) (
 	closed = make([]time.Duration, len(runs))
 	answers = make([]time.Duration, len(runs))
 	errs := make([]error, len(runs))
-	tick := time.NewTicker(time.Second / eventsPerS)
-	defer tick.Stop()
-	var wg sync.WaitGroup
-	for i, r := range runs {
-		<-tick.C
-		wg.Go(func() {
-			sent := time.Now()
-			if errs[i] = sd.event(ctx, r, "p-"+r.workflowID); errs[i] != nil {
-				return
-			}
-			answers[i] = time.Since(sent)
-			// Waiting for the close is retried as the calls are, so that
-			// a slow server delays the figure instead of losing it.
-			errs[i] = retry(ctx, func(int) error { return c.GetWorkflow(ctx, r.workflowID, r.runID).Get(ctx, nil) })
-			closed[i] = time.Since(sent)
-		})
-	}
-	wg.Wait()
+	paced(len(runs), func(i int) {
+		r := runs[i]
+		sent := time.Now()
+		if errs[i] = sd.event(ctx, r, "p-"+r.workflowID); errs[i] != nil {
+			return
+		}
+		answers[i] = time.Since(sent)
+		// Waiting for the close is retried as the calls are, so that a
+		// slow server delays the figure instead of losing it.
+		errs[i] = retry(ctx, func(int) error { return c.GetWorkflow(ctx, r.workflowID, r.runID).Get(ctx, nil) })
+		closed[i] = time.Since(sent)
+	})
 	for _, err := range errs {
 		if err != nil {
 			return nil, nil, fmt.Errorf("purchase: %w", err)
 		}
 	}
 	return closed, answers, nil
+}
+
+// paced calls fn with 0 to n-1, eventsPerS calls a second, each in a
+// goroutine of its own, and returns when all have returned.
+func paced(n int, fn func(i int)) {
+	tick := time.NewTicker(time.Second / eventsPerS)
+	defer tick.Stop()
+	var wg sync.WaitGroup
+	for i := range n {
+		<-tick.C
+		wg.Go(func() { fn(i) })
+	}
+	wg.Wait()
 }
 
 func userIDs(prefix string, n int) []string {

@@ -99,10 +99,11 @@ func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activ
 // cores keeps taking tasks. BenchmarkTimerBurst measures it against the
 // defaults. A run in its start delay has its first task, when an event
 // wakes it, on the task queue rather than on a worker's sticky queue, and
-// Temporal hands it over at once only when the queue partition it lands on
-// (of four) has a poller waiting: BenchmarkWake times a purchase from its signal until the
-// run has closed, and with 8 workflow task pollers (half of them on the
-// sticky queue) a woken run's p99 was 1.4× a cached run's, with 32 1.0×.
+// Temporal hands it over at once only when the queue partition it lands
+// on (of four) has a poller waiting: BenchmarkWake times a purchase from
+// its signal until the run has closed, and with 8 workflow task pollers
+// (half of them on the sticky queue) a woken run's p99 was 1.4× a cached
+// run's, with 32 1.0×.
 // Pollers that the server scales to the backlog
 // (worker.NewPollerBehaviorAutoscaling) left the multi-process quota
 // test's 100 pushes trickling out at about one a second for a minute

@@ -3,7 +3,6 @@ package main
 import (
 	"context"
 	"fmt"
-	"sync"
 	"testing"
 	"time"
 
@@ -21,9 +20,10 @@ const wakeRuns = 300
 // delay costs a purchase: a signal to a run a worker has cached (its task
 // goes to the worker's sticky queue) against a signal-with-start that
 // wakes a run still in its start delay (its first task goes to the task
-// queue, whose four partitions each need a poller), from the signal until
-// the run has closed. It does so with the SDK's worker options but for
-// the number of workflow task pollers, to size that number:
+// queue, handed over at once only when the partition it lands on has a
+// poller waiting), from the signal until the run has closed. It does so
+// with the service's worker options, for 8 workflow task pollers and for
+// the service's number, to size that number:
 //
 //	go test -run '^$' -bench Wake -benchtime 2x ./cmd/journeys/
 //
@@ -65,45 +65,43 @@ func awaitEvent(ctx workflow.Context) error {
 }
 
 // wake starts wakeRuns runs from 32 clients, with the start delay given,
-// lets them settle, then signals them 50 a second (with signal-with-start
-// when they are delayed, as the service does) and returns how long each
-// took from its signal until it closed.
+// waits until they have settled, then signals them 50 a second (with
+// signal-with-start when they are delayed, as the service does) and
+// returns how long each took from its signal until it closed.
 func wake(b *testing.B, c client.Client, queue, prefix string, delay time.Duration) []time.Duration {
 	ctx := context.Background()
-	ids := userIDs(prefix+"-", wakeRuns)
-	if _, err := fanOut(ctx, ids, func(ctx context.Context, id string) (struct{}, error) {
-		_, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue, StartDelay: delay}, "AwaitEvent")
-		return struct{}{}, err
-	}); err != nil {
+	runs, err := fanOut(ctx, userIDs(prefix+"-", wakeRuns), func(ctx context.Context, id string) (benchRun, error) {
+		r, err := c.ExecuteWorkflow(ctx, client.StartWorkflowOptions{ID: id, TaskQueue: queue, StartDelay: delay}, "AwaitEvent")
+		if err != nil {
+			return benchRun{}, err
+		}
+		return benchRun{workflowID: id, runID: r.GetRunID()}, nil
+	})
+	if err == nil {
+		err = settle(ctx, c, runs)
+	}
+	if err != nil {
 		b.Fatal(err)
 	}
-	time.Sleep(2 * time.Second) // the undelayed runs' first tasks
-	signal := func(id string) error { return c.SignalWorkflow(ctx, id, "", plainSignal, "purchase") }
+	signal := func(r benchRun) error { return c.SignalWorkflow(ctx, r.workflowID, r.runID, plainSignal, "purchase") }
 	if delay > 0 {
-		signal = func(id string) error {
-			_, err := c.SignalWithStartWorkflow(ctx, id, plainSignal, "purchase", client.StartWorkflowOptions{ID: id, TaskQueue: queue,
+		signal = func(r benchRun) error {
+			_, err := c.SignalWithStartWorkflow(ctx, r.workflowID, plainSignal, "purchase", client.StartWorkflowOptions{ID: r.workflowID, TaskQueue: queue,
 				WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}, "AwaitEvent")
 			return err
 		}
 	}
-	closed := make([]time.Duration, len(ids))
-	tick := time.NewTicker(time.Second / eventsPerS)
-	defer tick.Stop()
-	var wg sync.WaitGroup
-	for i, id := range ids {
-		<-tick.C
-		wg.Go(func() {
-			sent := time.Now()
-			if err := signal(id); err != nil {
-				b.Error(err)
-				return
-			}
-			if err := c.GetWorkflow(ctx, id, "").Get(ctx, nil); err != nil {
-				b.Error(err)
-			}
-			closed[i] = time.Since(sent)
-		})
-	}
-	wg.Wait()
+	closed := make([]time.Duration, len(runs))
+	paced(len(runs), func(i int) {
+		sent := time.Now()
+		if err := signal(runs[i]); err != nil {
+			b.Error(err)
+			return
+		}
+		if err := c.GetWorkflow(ctx, runs[i].workflowID, runs[i].runID).Get(ctx, nil); err != nil {
+			b.Error(err)
+		}
+		closed[i] = time.Since(sent)
+	})
 	return closed
 }
