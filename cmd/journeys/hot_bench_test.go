@@ -24,10 +24,13 @@ import (
 // than a hiccup of the machine. The warm-up enrolls and converts 50 users
 // on each side before the iterations.
 const (
-	hotUsers    = 400
-	eventsPerS  = 50
-	burstUsers  = 400
-	burstAfter  = 30 * time.Second
+	hotUsers   = 400
+	eventsPerS = 50
+	burstUsers = 400
+	burstAfter = 30 * time.Second
+	// finalWait is how long a run waits for a purchase after its last
+	// touch, on both sides: runs stay open, as a campaign's do.
+	finalWait   = time.Hour
 	warmUsers   = 50
 	phaseBudget = 10 * time.Minute
 )

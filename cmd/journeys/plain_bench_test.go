@@ -24,33 +24,40 @@ const (
 	plainSignal   = "event"
 )
 
-// plainInput is a plain journey: touches sends, each after wait.
+// plainInput is a plain journey: touches sends, each after wait, then
+// final waits for an event, as the cart journey's final_wait does.
 type plainInput struct {
 	Touches int
 	Wait    time.Duration
+	Final   time.Duration
 }
 
 // plainJourney waits, sends, and again, until an event ends it: a timer and
-// an activity per touch, raced against one signal.
+// an activity per touch, raced against one signal, and a last timer.
 func plainJourney(ctx workflow.Context, in plainInput) error {
 	events := workflow.GetSignalChannel(ctx, plainSignal)
 	ctx = workflow.WithActivityOptions(ctx, workflow.ActivityOptions{StartToCloseTimeout: time.Minute})
-	for i := range in.Touches {
-		ended := false
+	// ended waits d for an event and says whether one came.
+	ended := func(d time.Duration) bool {
+		got := false
 		sel := workflow.NewSelector(ctx)
-		sel.AddFuture(workflow.NewTimer(ctx, in.Wait), func(workflow.Future) {})
+		sel.AddFuture(workflow.NewTimer(ctx, d), func(workflow.Future) {})
 		sel.AddReceive(events, func(c workflow.ReceiveChannel, _ bool) {
 			c.Receive(ctx, nil)
-			ended = true
+			got = true
 		})
 		sel.Select(ctx)
-		if ended {
+		return got
+	}
+	for i := range in.Touches {
+		if ended(in.Wait) {
 			return nil
 		}
 		if err := workflow.ExecuteActivity(ctx, plainActivity, i).Get(ctx, nil); err != nil {
 			return err
 		}
 	}
+	ended(in.Final)
 	return nil
 }
 
@@ -120,7 +127,7 @@ func (p *plainSide) enroll(ctx context.Context, id, user string) (benchRun, erro
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}
 	var r client.WorkflowRun
 	err := p.retry(ctx, func(int) (err error) {
-		r, err = p.c.ExecuteWorkflow(ctx, opts, plainWorkflow, plainInput{Touches: 1, Wait: p.wait[id]})
+		r, err = p.c.ExecuteWorkflow(ctx, opts, plainWorkflow, plainInput{Touches: 1, Wait: p.wait[id], Final: finalWait})
 		return err
 	})
 	if err != nil {

@@ -168,7 +168,7 @@ func (j *journeysSide) prepare(id string, wait time.Duration, users []string) er
 		"id": id, "name": id, "type": "cart_abandonment", "goal_event": "purchase",
 		"config": map[string]any{
 			"touches":    []map[string]string{{"after": wait.String(), "channel": "push", "template": "cart_offer"}},
-			"final_wait": "1h",
+			"final_wait": finalWait.String(),
 		},
 	}, 201, nil)
 	if err != nil {
