@@ -19,9 +19,12 @@ import (
 
 	"go.temporal.io/api/operatorservice/v1"
 	"go.temporal.io/sdk/client"
+	"go.temporal.io/server/common/dynamicconfig"
 	"go.temporal.io/server/common/rpc/encryption"
 	"go.temporal.io/server/temporal"
 	"go.temporal.io/server/temporaltest"
+
+	"journeys/workflows/journey"
 )
 
 // testPKI is a certificate authority with a server and a client
@@ -248,4 +251,34 @@ client_key_path = "`+p.clientKey+`"
 			t.Errorf("flags: %s %s, %v; want the flags to win", opts.HostPort, opts.Namespace, err)
 		}
 	})
+}
+
+// productionCache makes a test Temporal server keep search attributes as
+// a production server does: in a cache it refreshes every
+// few seconds, here every second. temporaltest, made for tests that add
+// search attributes and use them at once, rereads them from its store on
+// every use: a read of its SQLite per start, signal-with-start and upsert,
+// queued behind the one connection the store's writes take turns on, which
+// makes the benchmarks measure the test server more than the service.
+func productionCache() temporal.ServerOption {
+	return temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
+		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
+	})
+}
+
+// TestRegisterSearchAttributesWaits registers the search attributes on a
+// server that caches them, as a production one does, and starts a run with
+// them at once: registering waits until the server knows them.
+func TestRegisterSearchAttributesWaits(t *testing.T) {
+	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseServerOptions(productionCache()))
+	c := ts.GetDefaultClient()
+	if err := registerSearchAttributes(t.Context(), c, ts.GetDefaultNamespace()); err != nil {
+		t.Fatal(err)
+	}
+	in := journey.Input{Workspace: "w1", JourneyID: "j1", JourneyType: "cart_abandonment", UserID: "u1"}
+	_, err := c.ExecuteWorkflow(t.Context(), client.StartWorkflowOptions{ID: "j1/u1", TaskQueue: "nobody",
+		TypedSearchAttributes: journey.StartAttributes(in)}, "Journey")
+	if err != nil {
+		t.Fatalf("start a run with the search attributes right after registering them: %v", err)
+	}
 }

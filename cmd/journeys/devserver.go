@@ -141,9 +141,12 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 		temporal.WithLogger(slogger),
 		temporal.WithAuthorizer(authorizer),
 		temporal.WithClaimMapper(func(*tconfig.Config) authorization.ClaimMapper { return claimMapper }),
+		// The namespace has the journey search attributes from its
+		// creation, so the server's cache of them needs no refresh on
+		// every read, which would cost a read of SQLite per start,
+		// signal-with-start and upsert.
 		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
 			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-			dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key():      true,
 		}),
 	)
 	if err != nil {

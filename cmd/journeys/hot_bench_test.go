@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporal"
 	"go.temporal.io/server/temporaltest"
@@ -55,7 +56,7 @@ const (
 func BenchmarkHot(b *testing.B) {
 	logs := newTally()
 	ts := temporaltest.NewServer(
-		temporaltest.WithBaseServerOptions(temporal.WithLogger(serverTally{logs})),
+		temporaltest.WithBaseServerOptions(temporal.WithLogger(serverTally{logs}), productionCache()),
 		temporaltest.WithBaseClientOptions(client.Options{Logger: sdkTally{logs}}))
 	b.Cleanup(ts.Stop)
 	store, dbURL := dbtest.New(b)
@@ -128,17 +129,19 @@ type figures struct {
 	closedP50, answerP50          time.Duration
 	// late is set when the batch enrollment ended after the burst's
 	// touches were due, which makes its drain figure low.
-	late    bool
-	logs    map[string]int
-	retries int64
+	late bool
+	// stretches are the p50 and p99 of each stretch of a purchase's way
+	// to its run's close (see stretchNames).
+	stretches [len(stretchNames)][2]time.Duration
+	logs      map[string]int
+	retries   int64
 }
 
 // measure runs every path on one side: enrolling hot users from 32
 // clients, the runs settling, purchases ending them at 50 events a second,
 // then enrolling an audience of burst users at once and draining its first
 // touches as they fall due (no audience when burst is 0).
-func measure(c client.Client, sd side, iter string, hot, burst int, say func(string, ...any)) (figures, error) {
-	var f figures
+func measure(c client.Client, sd side, iter string, hot, burst int, say func(string, ...any)) (f figures, err error) {
 	ctx, cancel := context.WithTimeout(context.Background(), phaseBudget)
 	defer cancel()
 
@@ -159,7 +162,7 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	}
 	f.settled = perSecond(int64(len(runs)), time.Since(start))
 	say("settled at %.1f/s", f.settled)
-	closed, answers, err := purchases(ctx, c, sd, runs)
+	closed, answers, sent, err := purchases(ctx, c, sd, runs)
 	if err != nil {
 		return f, err
 	}
@@ -170,6 +173,13 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	if burst == 0 {
 		return f, nil
 	}
+	// The runs' histories are read after the burst, so that the reads
+	// do not load the server while it is measured.
+	defer func() {
+		if err == nil {
+			f.stretches, err = stretches(ctx, c, runs, sent)
+		}
+	}()
 	id = "burst" + iter
 	users = userIDs("b", burst)
 	if err := sd.prepare(id, burstAfter, users); err != nil {
@@ -226,31 +236,81 @@ func settle(ctx context.Context, c client.Client, runs []benchRun) error {
 }
 
 // purchases sends one purchase to each run, eventsPerS a second, and
-// returns how long each took to close its run and to be answered.
-func purchases(ctx context.Context, c client.Client, sd side, runs []benchRun) (closed, answers []time.Duration, err error) {
+// returns how long each took to close its run and to be answered, and when
+// it was sent.
+func purchases(ctx context.Context, c client.Client, sd side, runs []benchRun) (closed, answers []time.Duration, sent []time.Time, err error) {
 	var waits retrier
 	retry := waits.retry
 	closed = make([]time.Duration, len(runs))
 	answers = make([]time.Duration, len(runs))
+	sent = make([]time.Time, len(runs))
 	errs := make([]error, len(runs))
 	paced(len(runs), func(i int) {
 		r := runs[i]
-		sent := time.Now()
+		sent[i] = time.Now()
 		if errs[i] = sd.event(ctx, r, "p-"+r.workflowID); errs[i] != nil {
 			return
 		}
-		answers[i] = time.Since(sent)
+		answers[i] = time.Since(sent[i])
 		// Waiting for the close is retried as the calls are, so that a
 		// slow server delays the figure instead of losing it.
 		errs[i] = retry(ctx, func(int) error { return c.GetWorkflow(ctx, r.workflowID, r.runID).Get(ctx, nil) })
-		closed[i] = time.Since(sent)
+		closed[i] = time.Since(sent[i])
 	})
 	for _, err := range errs {
 		if err != nil {
-			return nil, nil, fmt.Errorf("purchase: %w", err)
+			return nil, nil, nil, fmt.Errorf("purchase: %w", err)
 		}
 	}
-	return closed, answers, nil
+	return closed, answers, sent, nil
+}
+
+// stretchNames are the stretches of a purchase's way to its run's close,
+// as the run's history times them: the purchase reaching Temporal (its
+// signal recorded), Temporal handing the run's workflow task to a worker,
+// the worker's work on the task, and Temporal closing the run.
+var stretchNames = [...]string{"purchase → signal recorded", "signal → workflow task started",
+	"workflow task started → completed", "task completed → run closed"}
+
+// stretches reads the history of each run a purchase closed, sent[i]
+// being when runs[i]'s purchase went, and returns the p50 and p99 of each
+// stretch of the way. The purchase is a run's only signal.
+func stretches(ctx context.Context, c client.Client, runs []benchRun, sent []time.Time) (out [len(stretchNames)][2]time.Duration, err error) {
+	var took [len(stretchNames)][]time.Duration
+	for i, r := range runs {
+		// When the purchase was sent, its signal recorded, the first
+		// workflow task after it started, the last one completed, and
+		// the run closed.
+		var at [len(stretchNames) + 1]time.Time
+		at[0] = sent[i]
+		events := c.GetWorkflowHistory(ctx, r.workflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for events.HasNext() {
+			e, err := events.Next()
+			if err != nil {
+				return out, fmt.Errorf("history of %s: %w", r.workflowID, err)
+			}
+			t := e.GetEventTime().AsTime()
+			switch e.GetEventType() {
+			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+				at[1] = t
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+				if !at[1].IsZero() && at[2].IsZero() {
+					at[2] = t
+				}
+			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+				at[3] = t
+			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+				at[4] = t
+			}
+		}
+		for k := range took {
+			took[k] = append(took[k], at[k+1].Sub(at[k]))
+		}
+	}
+	for k, ds := range took {
+		out[k] = [2]time.Duration{percentile(ds, 50), percentile(ds, 99)}
+	}
+	return out, nil
 }
 
 // paced calls fn with 0 to n-1, eventsPerS calls a second, each in a
@@ -325,6 +385,13 @@ func table(journeys, plain figures) string {
 	sb.WriteString("| path | journeys | plain Temporal | ratio | target |\n|---|---|---|---|---|\n")
 	for _, m := range hotMetrics {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %.2f× | %s |\n", m.path, m.show(journeys), m.show(plain), m.ratio(journeys, plain), m.target)
+	}
+	for k, name := range stretchNames {
+		show := func(f figures) string {
+			p50, p99 := f.stretches[k][0], f.stretches[k][1]
+			return fmt.Sprintf("%s (%s)", p99.Round(time.Millisecond/10), p50.Round(time.Millisecond/10))
+		}
+		fmt.Fprintf(&sb, "| ↳ %s, p99 (p50) | %s | %s | | |\n", name, show(journeys), show(plain))
 	}
 	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))
 	fmt.Fprintf(&sb, "| calls retried (503, Temporal unavailable or timed out) | %d | %d | | 0 |\n", journeys.retries, plain.retries)

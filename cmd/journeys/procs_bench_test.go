@@ -245,7 +245,7 @@ func untilStdinCloses() (context.Context, context.CancelFunc) {
 func childTemporal() int {
 	ctx, cancel := untilStdinCloses()
 	defer cancel()
-	ts := temporaltest.NewServer(temporaltest.WithBaseServerOptions(temporal.WithLogger(childLogger{})))
+	ts := temporaltest.NewServer(temporaltest.WithBaseServerOptions(temporal.WithLogger(childLogger{}), productionCache()))
 	fmt.Printf("ready %s %s\n", ts.GetFrontendHostPort(), ts.GetDefaultNamespace())
 	<-ctx.Done()
 	ts.Stop()

@@ -2,12 +2,17 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
+	"slices"
+	"strings"
 	"sync"
 	"time"
 
 	"go.temporal.io/api/operatorservice/v1"
+	"go.temporal.io/api/serviceerror"
+	"go.temporal.io/api/workflowservice/v1"
 	"go.temporal.io/sdk/activity"
 	"go.temporal.io/sdk/client"
 	sdklog "go.temporal.io/sdk/log"
@@ -50,7 +55,8 @@ func dialTemporal(ctx context.Context, opts client.Options, log *slog.Logger) (c
 }
 
 // registerSearchAttributes adds the journey search attributes the namespace
-// lacks. Running it again changes nothing.
+// lacks, then waits until the frontend accepts them. Running it again
+// changes nothing.
 func registerSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
 	ops := c.OperatorService()
 	have, err := ops.ListSearchAttributes(ctx, &operatorservice.ListSearchAttributesRequest{Namespace: namespace})
@@ -63,17 +69,44 @@ func registerSearchAttributes(ctx context.Context, c client.Client, namespace st
 			delete(missing, name)
 		}
 	}
-	if len(missing) == 0 {
-		return nil
+	if len(missing) > 0 {
+		_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
+			Namespace:        namespace,
+			SearchAttributes: missing,
+		})
+		if err != nil {
+			return fmt.Errorf("add search attributes: %w", err)
+		}
 	}
-	_, err = ops.AddSearchAttributes(ctx, &operatorservice.AddSearchAttributesRequest{
-		Namespace:        namespace,
-		SearchAttributes: missing,
-	})
-	if err != nil {
-		return fmt.Errorf("add search attributes: %w", err)
+	return awaitSearchAttributes(ctx, c, namespace)
+}
+
+// awaitSearchAttributes returns once a query on every journey search
+// attribute is valid. A server reads a namespace's search attributes from a
+// cache it refreshes every few seconds (system.namespaceCacheRefreshInterval,
+// 10 s by default), so attributes just added are unknown for a while; a
+// history host's cache may lag the frontend's by one more refresh, during
+// which a run's upsert fails its workflow task and Temporal retries it.
+func awaitSearchAttributes(ctx context.Context, c client.Client, namespace string) error {
+	var terms []string
+	for name := range journey.SearchAttributes() {
+		terms = append(terms, name+" = ''")
 	}
-	return nil
+	slices.Sort(terms)
+	req := &workflowservice.CountWorkflowExecutionsRequest{Namespace: namespace, Query: strings.Join(terms, " AND ")}
+	ctx, cancel := context.WithTimeout(ctx, time.Minute)
+	defer cancel()
+	for {
+		_, err := c.CountWorkflow(ctx, req)
+		var invalid *serviceerror.InvalidArgument
+		switch {
+		case err == nil:
+			return nil
+		case !errors.As(err, &invalid) || ctx.Err() != nil:
+			return fmt.Errorf("search attributes not usable yet: %w", err)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
 }
 
 // importRate paces audience imports on each worker, in users per second:
