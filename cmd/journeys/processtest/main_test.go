@@ -9,6 +9,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -263,10 +264,7 @@ func (d *deployment) queueRateLimit(q string) (float32, enums.RateLimitSource) {
 	d.t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
-	c, err := client.DialContext(ctx, client.Options{HostPort: d.temporal, Logger: quiet{}})
-	if err != nil {
-		d.t.Fatal(err)
-	}
+	c := d.client(ctx)
 	defer c.Close()
 	resp, err := c.WorkflowService().DescribeTaskQueue(ctx, &workflowservice.DescribeTaskQueueRequest{
 		Namespace:     "default",
@@ -279,6 +277,53 @@ func (d *deployment) queueRateLimit(q string) (float32, enums.RateLimitSource) {
 	}
 	l := resp.GetEffectiveRateLimit()
 	return l.GetRequestsPerSecond(), l.GetRateLimitSource()
+}
+
+// client connects to the deployment's Temporal server.
+func (d *deployment) client(ctx context.Context) client.Client {
+	d.t.Helper()
+	c, err := client.DialContext(ctx, client.Options{HostPort: d.temporal, Logger: quiet{}})
+	if err != nil {
+		d.t.Fatal(err)
+	}
+	return c
+}
+
+// sendsStarted returns when Temporal handed each send of journeyID's
+// runs to a worker (the last attempt's, for a retried send), from the
+// runs' histories, in order.
+func (d *deployment) sendsStarted(journeyID string) []time.Time {
+	d.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	c := d.client(ctx)
+	defer c.Close()
+	var runs []struct {
+		WorkflowID string `db:"workflow_id"`
+		RunID      string `db:"run_id"`
+	}
+	if err := d.store.DB().SelectContext(ctx, &runs, `SELECT workflow_id, run_id FROM enrollments WHERE journey_id = $1`, journeyID); err != nil {
+		d.t.Fatal(err)
+	}
+	var at []time.Time
+	for _, r := range runs {
+		sends := map[int64]bool{}
+		events := c.GetWorkflowHistory(ctx, r.WorkflowID, r.RunID, false, enums.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
+		for events.HasNext() {
+			e, err := events.Next()
+			if err != nil {
+				d.t.Fatalf("history of %s: %v", r.WorkflowID, err)
+			}
+			if s := e.GetActivityTaskScheduledEventAttributes(); s != nil && s.GetActivityType().GetName() == "Send" {
+				sends[e.GetEventId()] = true
+			}
+			if s := e.GetActivityTaskStartedEventAttributes(); s != nil && sends[s.GetScheduledEventId()] {
+				at = append(at, e.GetEventTime().AsTime())
+			}
+		}
+	}
+	slices.SortFunc(at, time.Time.Compare)
+	return at
 }
 
 // freeAddr returns a 127.0.0.1 address with a port that is free now.
