@@ -50,8 +50,7 @@ const devClusterID = "6f1c5e0e-5d4b-4c8e-9c55-6a6f75726e79"
 // frontendAddr and the UI on uiAddr, creating the namespace with the
 // journey search attributes on first start.
 func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *slog.Logger) (*devTemporal, error) {
-	host, port, err := splitHostPort(frontendAddr)
-	if err != nil {
+	if _, _, err := splitHostPort(frontendAddr); err != nil {
 		return nil, fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
 	}
 	if err := os.MkdirAll(dataDir, 0o755); err != nil {
@@ -79,78 +78,26 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 		return nil, fmt.Errorf("create namespace: %w", err)
 	}
 
-	conf := &tconfig.Config{}
-	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
-	conf.Global.Membership.BroadcastAddress = host
-	conf.Persistence.DefaultStore = "sqlite"
-	conf.Persistence.VisibilityStore = "sqlite"
-	conf.Persistence.NumHistoryShards = 1
-	conf.Persistence.DataStores = map[string]tconfig.DataStore{"sqlite": {SQL: sqlConf}}
-	conf.ClusterMetadata = &cluster.Config{
-		FailoverVersionIncrement: 10,
-		MasterClusterName:        "active",
-		CurrentClusterName:       "active",
-		ClusterInformation: map[string]cluster.ClusterInformation{"active": {
-			Enabled:                true,
-			InitialFailoverVersion: 1,
-			RPCAddress:             frontendAddr,
-			ClusterID:              devClusterID,
-		}},
-	}
-	conf.DCRedirectionPolicy.Policy = "noop"
-	conf.Archival.History.State = "disabled"
-	conf.Archival.Visibility.State = "disabled"
-	conf.NamespaceDefaults.Archival.History.State = "disabled"
-	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
-	conf.PublicClient.HostPort = frontendAddr
-
-	hosts := map[primitives.ServiceName]static.Hosts{}
-	conf.Services = map[string]tconfig.Service{}
-	// The internal services' ports differ from the frontend's and the UI's,
-	// which their callers may have found free without binding them yet.
-	taken := []int{port}
+	// The internal services' ports differ from the UI's, which its caller
+	// may have found free without binding it yet.
+	var taken []int
 	if _, uiPort, err := splitHostPort(uiAddr); err == nil {
 		taken = append(taken, uiPort)
 	}
-	internal, err := freePorts(host, 3, taken...)
+	store := tconfig.Persistence{
+		DefaultStore:     "sqlite",
+		VisibilityStore:  "sqlite",
+		NumHistoryShards: 1,
+		DataStores:       map[string]tconfig.DataStore{"sqlite": {SQL: sqlConf}},
+	}
+	// Nothing asks the server to refresh its search attributes on every
+	// read, which would cost a read of SQLite per start, signal-with-start
+	// and upsert: the namespace has the journey's from its creation.
+	server, err := newEmbeddedTemporal(frontendAddr, taken, store, serverLogger{log: logger}, dynamicconfig.StaticClient{
+		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
+	})
 	if err != nil {
 		return nil, err
-	}
-	for i, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
-		p := port
-		if svc != primitives.FrontendService {
-			p = internal[i-1]
-		}
-		conf.Services[string(svc)] = tconfig.Service{RPC: tconfig.RPC{GRPCPort: p, BindOnIP: host}}
-		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(p)))
-	}
-
-	slogger := serverLogger{log: logger}
-	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
-	if err != nil {
-		return nil, err
-	}
-	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, slogger)
-	if err != nil {
-		return nil, err
-	}
-	server, err := temporal.NewServer(
-		temporal.WithConfig(conf),
-		temporal.ForServices(temporal.DefaultServices),
-		temporal.WithStaticHosts(hosts),
-		temporal.WithLogger(slogger),
-		temporal.WithAuthorizer(authorizer),
-		temporal.WithClaimMapper(func(*tconfig.Config) authorization.ClaimMapper { return claimMapper }),
-		// The namespace has the journey search attributes from its
-		// creation, so the server's cache of them needs no refresh on
-		// every read, which would cost a read of SQLite per start,
-		// signal-with-start and upsert.
-		temporal.WithDynamicConfigClient(dynamicconfig.StaticClient{
-			dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
-		}),
-	)
-	if err != nil {
-		return nil, fmt.Errorf("build temporal server: %w", err)
 	}
 	if err := server.Start(); err != nil {
 		return nil, fmt.Errorf("start temporal server: %w", err)
@@ -211,3 +158,71 @@ func (s serverLogger) emit(l slog.Level, msg string, tags []tag.Tag) {
 }
 
 var _ log.Logger = serverLogger{}
+
+// newEmbeddedTemporal builds a Temporal server running all its services in
+// this process, on store: the frontend on frontendAddr, the others on
+// free ports of the same host, none of them in taken.
+func newEmbeddedTemporal(frontendAddr string, taken []int, store tconfig.Persistence, logger log.Logger, dc dynamicconfig.StaticClient) (temporal.Server, error) {
+	host, port, err := splitHostPort(frontendAddr)
+	if err != nil {
+		return nil, fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
+	}
+	conf := &tconfig.Config{}
+	conf.Global.Membership.MaxJoinDuration = 30 * time.Second
+	conf.Global.Membership.BroadcastAddress = host
+	conf.Persistence = store
+	conf.ClusterMetadata = &cluster.Config{
+		FailoverVersionIncrement: 10,
+		MasterClusterName:        "active",
+		CurrentClusterName:       "active",
+		ClusterInformation: map[string]cluster.ClusterInformation{"active": {
+			Enabled:                true,
+			InitialFailoverVersion: 1,
+			RPCAddress:             frontendAddr,
+			ClusterID:              devClusterID,
+		}},
+	}
+	conf.DCRedirectionPolicy.Policy = "noop"
+	conf.Archival.History.State = "disabled"
+	conf.Archival.Visibility.State = "disabled"
+	conf.NamespaceDefaults.Archival.History.State = "disabled"
+	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
+	conf.PublicClient.HostPort = frontendAddr
+
+	hosts := map[primitives.ServiceName]static.Hosts{}
+	conf.Services = map[string]tconfig.Service{}
+	internal, err := freePorts(host, 3, append([]int{port}, taken...)...)
+	if err != nil {
+		return nil, err
+	}
+	for i, svc := range []primitives.ServiceName{primitives.FrontendService, primitives.HistoryService, primitives.MatchingService, primitives.WorkerService} {
+		p := port
+		if svc != primitives.FrontendService {
+			p = internal[i-1]
+		}
+		conf.Services[string(svc)] = tconfig.Service{RPC: tconfig.RPC{GRPCPort: p, BindOnIP: host}}
+		hosts[svc] = static.SingleLocalHost(net.JoinHostPort(host, strconv.Itoa(p)))
+	}
+
+	authorizer, err := authorization.GetAuthorizerFromConfig(&conf.Global.Authorization)
+	if err != nil {
+		return nil, err
+	}
+	claimMapper, err := authorization.GetClaimMapperFromConfig(&conf.Global.Authorization, logger)
+	if err != nil {
+		return nil, err
+	}
+	server, err := temporal.NewServer(
+		temporal.WithConfig(conf),
+		temporal.ForServices(temporal.DefaultServices),
+		temporal.WithStaticHosts(hosts),
+		temporal.WithLogger(logger),
+		temporal.WithAuthorizer(authorizer),
+		temporal.WithClaimMapper(func(*tconfig.Config) authorization.ClaimMapper { return claimMapper }),
+		temporal.WithDynamicConfigClient(dc),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("build temporal server: %w", err)
+	}
+	return server, nil
+}

@@ -55,9 +55,20 @@ func startStack(t *testing.T, opts ...func(*config)) *stack {
 	return newStack(t, temporaltest.NewServer(temporaltest.WithT(t)), opts...)
 }
 
+// temporalServer is what the end-to-end tests and benchmarks use of a
+// Temporal server: temporaltest's, or a postgresTemporal.
+type temporalServer interface {
+	GetFrontendHostPort() string
+	GetDefaultNamespace() string
+	NewClientWithOptions(client.Options) client.Client
+	Stop()
+}
+
+var _ temporalServer = (*temporaltest.TestServer)(nil)
+
 // newStack runs the service on the Temporal server ts and a fresh
 // database until the test or benchmark ends.
-func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config)) *stack {
+func newStack(tb testing.TB, ts temporalServer, opts ...func(*config)) *stack {
 	tb.Helper()
 	store, dbURL := dbtest.New(tb)
 	return newStackOn(tb, ts, store, dbURL, opts...)
@@ -65,13 +76,13 @@ func newStack(tb testing.TB, ts *temporaltest.TestServer, opts ...func(*config))
 
 // newStackOn runs the service on the Temporal server ts and the migrated
 // database at dbURL until the test or benchmark ends.
-func newStackOn(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Store, dbURL string, opts ...func(*config)) *stack {
+func newStackOn(tb testing.TB, ts temporalServer, store *reporting.Store, dbURL string, opts ...func(*config)) *stack {
 	tb.Helper()
 	return newStackLogged(tb, ts, store, dbURL, slog.New(slog.DiscardHandler), opts...)
 }
 
 // newStackLogged is newStackOn with the service logging to log.
-func newStackLogged(tb testing.TB, ts *temporaltest.TestServer, store *reporting.Store, dbURL string, log *slog.Logger, opts ...func(*config)) *stack {
+func newStackLogged(tb testing.TB, ts temporalServer, store *reporting.Store, dbURL string, log *slog.Logger, opts ...func(*config)) *stack {
 	tb.Helper()
 	cfg := config{HTTPAddr: "127.0.0.1:0", DatabaseURL: dbURL, APIKey: testKey, Role: "all",
 		Namespace: ts.GetDefaultNamespace(), TemporalUIURL: testUIURL}

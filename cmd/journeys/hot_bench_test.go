@@ -13,7 +13,6 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/client"
-	"go.temporal.io/server/temporal"
 	"go.temporal.io/server/temporaltest"
 
 	"journeys/reporting/dbtest"
@@ -43,7 +42,9 @@ const (
 //	go test -run '^$' -bench 'Hot$' -benchtime 4x -timeout 60m ./cmd/journeys/
 //
 // (-bench Hot runs BenchmarkHotProcesses too, the same with Temporal and
-// the service in processes of their own.)
+// the service in processes of their own.) The server is temporaltest's,
+// or with JOURNEYS_BENCH_TEMPORAL_STORE=postgres one that keeps its state
+// in Postgres (benchTemporal).
 // Each iteration runs both sides, in turns (plain first, then journeys
 // first), so that a busy machine shows as a spread between the tables
 // rather than as a ratio. The server slows as its runs pile up, so the
@@ -55,9 +56,10 @@ const (
 // counted per side.
 func BenchmarkHot(b *testing.B) {
 	logs := newTally()
-	ts := temporaltest.NewServer(
-		temporaltest.WithBaseServerOptions(temporal.WithLogger(serverTally{logs}), productionCache()),
-		temporaltest.WithBaseClientOptions(client.Options{Logger: sdkTally{logs}}))
+	ts, err := benchTemporal(serverTally{logs}, temporaltest.WithBaseClientOptions(client.Options{Logger: sdkTally{logs}}))
+	if err != nil {
+		b.Fatal(err)
+	}
 	b.Cleanup(ts.Stop)
 	store, dbURL := dbtest.New(b)
 	compare(b, newStackLogged(b, ts, store, dbURL, slog.New(slogTally{logs})), logs)

@@ -21,15 +21,13 @@ import (
 	"go.temporal.io/sdk/client"
 	serverlog "go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
-	"go.temporal.io/server/temporal"
-	"go.temporal.io/server/temporaltest"
 
 	"journeys/reporting/dbtest"
 )
 
 // childEnv, set in the environment of this test binary run again, makes it
 // one of BenchmarkHotProcesses' processes instead of the tests: "temporal",
-// a Temporal server (temporaltest's, as BenchmarkHot uses in-process), or
+// a Temporal server (the one BenchmarkHot uses in-process, benchTemporal), or
 // "serve", `journeys serve` itself (run with the serve arguments). Either
 // ends when its standard input closes, so that it never outlives the
 // benchmark.
@@ -245,7 +243,11 @@ func untilStdinCloses() (context.Context, context.CancelFunc) {
 func childTemporal() int {
 	ctx, cancel := untilStdinCloses()
 	defer cancel()
-	ts := temporaltest.NewServer(temporaltest.WithBaseServerOptions(temporal.WithLogger(childLogger{}), productionCache()))
+	ts, err := benchTemporal(childLogger{})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "temporal:", err)
+		return 1
+	}
 	fmt.Printf("ready %s %s\n", ts.GetFrontendHostPort(), ts.GetDefaultNamespace())
 	<-ctx.Done()
 	ts.Stop()
