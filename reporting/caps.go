@@ -2,7 +2,6 @@ package reporting
 
 import (
 	"context"
-	"database/sql"
 	"fmt"
 	"time"
 )
@@ -101,60 +100,26 @@ type CapSend struct {
 const capLockClass = 7345103
 
 // AdmitSend decides whether send fits the workspace's caps and, if it
-// does, counts it, in one transaction under a lock on the user: two sends
-// to one user at the same instant are judged one after the other, so
-// together they never exceed a cap. The decision is kept under the send's
-// key, so a retry gets the same answer and is never counted twice. A
-// counted send counts against the caps of its channel and of AnyChannel
-// until Per has passed since its At.
+// does, counts it, under a lock on the user: two sends to one user at the
+// same instant are judged one after the other, so together they never
+// exceed a cap. The decision is kept under the send's key, so a retry gets
+// the same answer and is never counted twice. A counted send counts
+// against the caps of its channel and of AnyChannel until Per has passed
+// since its At. It is one round trip, admit_send (migration 017), as it
+// is on every send's way; the user's sends older than any window, which
+// count no more, are pruned as it records (a day's margin keeps decisions
+// for retries).
 func (s *Store) AdmitSend(ctx context.Context, send CapSend) (bool, error) {
 	ws, err := WorkspaceOf(ctx)
 	if err != nil {
 		return false, err
 	}
-	tx, err := s.db.BeginTxx(ctx, nil)
-	if err != nil {
-		return false, fmt.Errorf("admit send: %w", err)
-	}
-	defer tx.Rollback()
-	// Workspace ids cannot hold a slash, so ws/user names one user.
-	if _, err := tx.ExecContext(ctx, `SELECT pg_advisory_xact_lock($1, hashtext($2 || '/' || $3))`, capLockClass, ws, send.UserID); err != nil {
-		return false, fmt.Errorf("admit send: lock user: %w", err)
-	}
-	// An earlier decision on the same send, if any; else whether it fits:
-	// it does unless one of the caps on its channel is full.
-	const decide = `
-	SELECT (SELECT counted FROM frequency_ledger WHERE workspace_id = $1 AND idempotency_key = $2) AS prior,
-	NOT EXISTS (
-		SELECT 1 FROM frequency_caps c
-		WHERE c.workspace_id = $1 AND c.channel IN ($4, 'any')
-		AND c.max_sends <= (
-			SELECT count(*) FROM frequency_ledger l
-			WHERE l.workspace_id = $1 AND l.user_id = $3 AND l.counted
-			AND l.at > $5::timestamptz - make_interval(secs => c.per_seconds)
-			AND (c.channel = 'any' OR l.channel = c.channel))) AS fits`
-	var d struct {
-		Prior sql.NullBool `db:"prior"`
-		Fits  bool         `db:"fits"`
-	}
-	if err := tx.GetContext(ctx, &d, decide, ws, send.Key, send.UserID, send.Channel, send.At); err != nil {
-		return false, fmt.Errorf("admit send: %w", err)
-	}
-	if d.Prior.Valid {
-		return d.Prior.Bool, nil
-	}
-	// Recorded along with pruning the user's sends older than any window,
-	// which count no more (a day's margin keeps decisions for retries).
-	const record = `
-	WITH pruned AS (DELETE FROM frequency_ledger WHERE workspace_id = $1 AND user_id = $3 AND at < $7)
-	INSERT INTO frequency_ledger (workspace_id, idempotency_key, user_id, channel, at, counted)
-	VALUES ($1, $2, $3, $4, $5, $6)`
 	horizon := send.At.Add(-MaxCapWindow - 24*time.Hour)
-	if _, err := tx.ExecContext(ctx, record, ws, send.Key, send.UserID, send.Channel, send.At, d.Fits, horizon); err != nil {
-		return false, fmt.Errorf("admit send: record: %w", translate(err))
+	var fits bool
+	err = s.db.GetContext(ctx, &fits, `SELECT admit_send($1, $2, $3, $4, $5, $6, $7)`,
+		capLockClass, ws, send.Key, send.UserID, send.Channel, send.At, horizon)
+	if err != nil {
+		return false, fmt.Errorf("admit send: %w", translate(err))
 	}
-	if err := tx.Commit(); err != nil {
-		return false, fmt.Errorf("admit send: %w", err)
-	}
-	return d.Fits, nil
+	return fits, nil
 }

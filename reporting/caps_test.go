@@ -168,10 +168,10 @@ func TestAdmitSendWindowSlides(t *testing.T) {
 	}
 }
 
-// BenchmarkAdmitSend measures what the caps add to a send: one
-// transaction that locks the user, counts their sends in two windows and
-// records this one, for users who each got 20 messages in the past week;
-// beside it, a one-row write, of which a send makes three more.
+// BenchmarkAdmitSend measures what the caps add to a send: one statement
+// that locks the user, counts their sends in two windows and records this
+// one, for users who each got 20 messages in the past week; beside it, a
+// one-row write, of which a send makes three more.
 func BenchmarkAdmitSend(b *testing.B) {
 	s, _ := dbtest.New(b)
 	ctx := reporting.WithWorkspace(context.Background(), "shop")

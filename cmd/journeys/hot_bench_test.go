@@ -12,6 +12,7 @@ import (
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
+	historypb "go.temporal.io/api/history/v1"
 	"go.temporal.io/sdk/client"
 	"go.temporal.io/server/temporaltest"
 
@@ -135,8 +136,11 @@ type figures struct {
 	// stretches are the p50 and p99 of each stretch of a purchase's way
 	// to its run's close (see stretchNames).
 	stretches [len(stretchNames)][2]time.Duration
-	logs      map[string]int
-	retries   int64
+	// touchStretches are the same for the burst's first touches (see
+	// touchStretchNames).
+	touchStretches [len(touchStretchNames)][2]time.Duration
+	logs           map[string]int
+	retries        int64
 }
 
 // measure runs every path on one side: enrolling hot users from 32
@@ -184,6 +188,11 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	}()
 	id = "burst" + iter
 	users = userIDs("b", burst)
+	defer func() {
+		if err == nil {
+			f.touchStretches, err = touchStretches(ctx, c, sd, id, users)
+		}
+	}()
 	if err := sd.prepare(id, burstAfter, users); err != nil {
 		return f, fmt.Errorf("prepare: %w", err)
 	}
@@ -278,37 +287,94 @@ var stretchNames = [...]string{"purchase → signal recorded", "signal → workf
 // being when runs[i]'s purchase went, and returns the p50 and p99 of each
 // stretch of the way. The purchase is a run's only signal.
 func stretches(ctx context.Context, c client.Client, runs []benchRun, sent []time.Time) (out [len(stretchNames)][2]time.Duration, err error) {
-	var took [len(stretchNames)][]time.Duration
-	for i, r := range runs {
-		// When the purchase was sent, its signal recorded, the first
-		// workflow task after it started, the last one completed, and
-		// the run closed.
-		var at [len(stretchNames) + 1]time.Time
+	// When the purchase was sent, its signal recorded, the first workflow
+	// task after it started, the last one completed, and the run closed.
+	got, err := timeline(ctx, c, runs, len(stretchNames), func(i int, at []time.Time, e *historypb.HistoryEvent) {
 		at[0] = sent[i]
+		t := e.GetEventTime().AsTime()
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
+			at[1] = t
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+			if !at[1].IsZero() && at[2].IsZero() {
+				at[2] = t
+			}
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			at[3] = t
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
+			at[4] = t
+		}
+	})
+	copy(out[:], got)
+	return out, err
+}
+
+// touchStretchNames are the stretches of a first touch, from when it was
+// due, as the run's history times them: Temporal handing the run's
+// workflow task to a worker, the worker's task and Temporal handing the
+// send to a worker, and the send itself. A run's touch is due when its
+// start delay ends (the service) or its timer fires (plain Temporal).
+var touchStretchNames = [...]string{"touch due → workflow task started", "task started → send started",
+	"send started → done"}
+
+// touchStretches reads the histories of journey id's runs for users,
+// whose first touches were the burst, and returns the p50 and p99 of each
+// stretch of a touch.
+func touchStretches(ctx context.Context, c client.Client, sd side, id string, users []string) (out [len(touchStretchNames)][2]time.Duration, err error) {
+	runs := make([]benchRun, len(users))
+	for i, u := range users {
+		runs[i] = benchRun{user: u, workflowID: sd.workflowID(id, u)}
+	}
+	got, err := timeline(ctx, c, runs, len(touchStretchNames), func(_ int, at []time.Time, e *historypb.HistoryEvent) {
+		t := e.GetEventTime().AsTime()
+		switch e.GetEventType() {
+		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
+			if d := e.GetWorkflowExecutionStartedEventAttributes().GetFirstWorkflowTaskBackoff().AsDuration(); d > 0 {
+				at[0] = t.Add(d)
+			}
+		case enumspb.EVENT_TYPE_TIMER_FIRED:
+			if at[0].IsZero() {
+				at[0] = t
+			}
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
+			if !at[0].IsZero() && at[1].IsZero() {
+				at[1] = t
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
+			if at[2].IsZero() {
+				at[2] = t
+			}
+		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
+			if at[3].IsZero() {
+				at[3] = t
+			}
+		}
+	})
+	copy(out[:], got)
+	return out, err
+}
+
+// timeline reads the history of each run (the workflow's current run when
+// it has no run id), has mark note in at the n+1 moments that bound n
+// stretches as it goes through the events, and returns the p50 and p99 of
+// each stretch over the runs.
+func timeline(ctx context.Context, c client.Client, runs []benchRun, n int, mark func(i int, at []time.Time, e *historypb.HistoryEvent)) ([][2]time.Duration, error) {
+	took := make([][]time.Duration, n)
+	for i, r := range runs {
+		at := make([]time.Time, n+1)
 		events := c.GetWorkflowHistory(ctx, r.workflowID, r.runID, false, enumspb.HISTORY_EVENT_FILTER_TYPE_ALL_EVENT)
 		for events.HasNext() {
 			e, err := events.Next()
 			if err != nil {
-				return out, fmt.Errorf("history of %s: %w", r.workflowID, err)
+				return nil, fmt.Errorf("history of %s: %w", r.workflowID, err)
 			}
-			t := e.GetEventTime().AsTime()
-			switch e.GetEventType() {
-			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_SIGNALED:
-				at[1] = t
-			case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-				if !at[1].IsZero() && at[2].IsZero() {
-					at[2] = t
-				}
-			case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
-				at[3] = t
-			case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_COMPLETED:
-				at[4] = t
-			}
+			mark(i, at, e)
 		}
 		for k := range took {
 			took[k] = append(took[k], at[k+1].Sub(at[k]))
 		}
 	}
+	out := make([][2]time.Duration, n)
 	for k, ds := range took {
 		out[k] = [2]time.Duration{percentile(ds, 50), percentile(ds, 99)}
 	}
@@ -388,13 +454,17 @@ func table(journeys, plain figures) string {
 	for _, m := range hotMetrics {
 		fmt.Fprintf(&sb, "| %s | %s | %s | %.2f× | %s |\n", m.path, m.show(journeys), m.show(plain), m.ratio(journeys, plain), m.target)
 	}
-	for k, name := range stretchNames {
-		show := func(f figures) string {
-			p50, p99 := f.stretches[k][0], f.stretches[k][1]
-			return fmt.Sprintf("%s (%s)", p99.Round(time.Millisecond/10), p50.Round(time.Millisecond/10))
+	rows := func(names []string, of func(figures) [][2]time.Duration) {
+		for k, name := range names {
+			show := func(f figures) string {
+				p50, p99 := of(f)[k][0], of(f)[k][1]
+				return fmt.Sprintf("%s (%s)", p99.Round(time.Millisecond/10), p50.Round(time.Millisecond/10))
+			}
+			fmt.Fprintf(&sb, "| ↳ %s, p99 (p50) | %s | %s | | |\n", name, show(journeys), show(plain))
 		}
-		fmt.Fprintf(&sb, "| ↳ %s, p99 (p50) | %s | %s | | |\n", name, show(journeys), show(plain))
 	}
+	rows(stretchNames[:], func(f figures) [][2]time.Duration { return f.stretches[:] })
+	rows(touchStretchNames[:], func(f figures) [][2]time.Duration { return f.touchStretches[:] })
 	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))
 	fmt.Fprintf(&sb, "| calls retried (503, Temporal unavailable or timed out) | %d | %d | | 0 |\n", journeys.retries, plain.retries)
 	if n := total(journeys.logs) + total(plain.logs); n > 0 {

@@ -120,8 +120,10 @@ func (p *plainSide) prepare(id string, wait time.Duration, _ []string) error {
 	return nil
 }
 
+func (p *plainSide) workflowID(id, user string) string { return id + "/" + user }
+
 func (p *plainSide) enroll(ctx context.Context, id, user string) (benchRun, error) {
-	wid := id + "/" + user
+	wid := p.workflowID(id, user)
 	opts := client.StartWorkflowOptions{ID: wid, TaskQueue: plainQueue,
 		// A retried start gets the run the first one started.
 		WorkflowIDConflictPolicy: enumspb.WORKFLOW_ID_CONFLICT_POLICY_USE_EXISTING}

@@ -15,6 +15,7 @@ import (
 	"go.temporal.io/api/serviceerror"
 
 	"journeys/reporting"
+	"journeys/workflows/journey"
 )
 
 // side is one way of running the benchmark's journey: the service, or plain
@@ -32,6 +33,8 @@ type side interface {
 	event(ctx context.Context, r benchRun, eventID string) error
 	// sent counts the journey's first touches done.
 	sent(ctx context.Context, id string) (int, error)
+	// workflowID is the workflow of the user's run of journey id.
+	workflowID(id, user string) string
 	// retried counts the calls retried since it was last asked.
 	retried() int64
 }
@@ -216,6 +219,10 @@ func (j *journeysSide) event(ctx context.Context, r benchRun, eventID string) er
 		err = fmt.Errorf("event %s reached %d runs, want 1", eventID, out.Signalled)
 	}
 	return err
+}
+
+func (j *journeysSide) workflowID(id, user string) string {
+	return journey.WorkflowID(reporting.DefaultWorkspace, id, user)
 }
 
 func (j *journeysSide) sent(ctx context.Context, id string) (int, error) {
