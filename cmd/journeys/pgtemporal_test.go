@@ -40,11 +40,10 @@ const benchStoreVar = "JOURNEYS_BENCH_TEMPORAL_STORE"
 // benchTemporal starts the benchmarks' Temporal server on the store
 // JOURNEYS_BENCH_TEMPORAL_STORE names, logging to logger, with the
 // search attributes cached as a production server does.
-func benchTemporal(logger serverlog.Logger, opts ...temporaltest.TestServerOption) (temporalServer, error) {
+func benchTemporal(logger serverlog.Logger) (temporalServer, error) {
 	switch store := os.Getenv(benchStoreVar); store {
 	case "", "sqlite":
-		opts = append(opts, temporaltest.WithBaseServerOptions(temporal.WithLogger(logger), productionCache()))
-		return temporaltest.NewServer(opts...), nil
+		return temporaltest.NewServer(temporaltest.WithBaseServerOptions(temporal.WithLogger(logger), productionCache())), nil
 	case "postgres":
 		return startPostgresTemporal(logger)
 	default:
@@ -71,10 +70,7 @@ const postgresNamespace = "default"
 // startPostgresTemporal creates the server's databases on the Postgres the
 // tests use (JOURNEYS_TEST_DATABASE_URL, or the local one) and starts it.
 func startPostgresTemporal(logger serverlog.Logger) (_ *postgresTemporal, err error) {
-	base := os.Getenv("JOURNEYS_TEST_DATABASE_URL")
-	if base == "" {
-		base = dbtest.DefaultURL
-	}
+	base := dbtest.BaseURL()
 	u, err := url.Parse(base)
 	if err != nil {
 		return nil, fmt.Errorf("JOURNEYS_TEST_DATABASE_URL: %w", err)

@@ -24,6 +24,15 @@ import (
 // another: the local Postgres with trust auth.
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
+// BaseURL is the Postgres server tests use: JOURNEYS_TEST_DATABASE_URL, or
+// DefaultURL.
+func BaseURL() string {
+	if u := os.Getenv("JOURNEYS_TEST_DATABASE_URL"); u != "" {
+		return u
+	}
+	return DefaultURL
+}
+
 // New creates a fresh database, migrates it and returns a store on it with
 // its URL. Without a reachable Postgres the test fails: tests that need it
 // never skip.
@@ -39,10 +48,7 @@ func NewAt(t testing.TB, last int) (*reporting.Store, string) {
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
 
-	base := os.Getenv("JOURNEYS_TEST_DATABASE_URL")
-	if base == "" {
-		base = DefaultURL
-	}
+	base := BaseURL()
 	u, err := url.Parse(base)
 	if err != nil {
 		t.Fatalf("JOURNEYS_TEST_DATABASE_URL: %v", err)

@@ -1,7 +1,8 @@
 -- admit_send judges a send against the workspace's frequency caps and keeps
 -- the decision, as one statement: one round trip where a transaction took
 -- five (begin, lock, decide, record, commit) on every send's hot path.
--- It takes the same per-user lock as the transaction did, so processes of
+-- It takes the same per-user lock as the transaction did (workspace ids
+-- hold no slash, so workspace/user names one user), so processes of
 -- the release before this one, still running during an upgrade, and this
 -- one's judge a user's sends one after the other. Each statement of a
 -- volatile function reads the data committed before it began, so the
