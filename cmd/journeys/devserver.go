@@ -22,6 +22,7 @@ import (
 	"go.temporal.io/server/common/log"
 	"go.temporal.io/server/common/log/tag"
 	"go.temporal.io/server/common/membership/static"
+	tmetrics "go.temporal.io/server/common/metrics"
 	sqliteplugin "go.temporal.io/server/common/persistence/sql/sqlplugin/sqlite"
 	"go.temporal.io/server/common/primitives"
 	sqliteschema "go.temporal.io/server/schema/sqlite"
@@ -93,7 +94,7 @@ func startDevTemporal(frontendAddr, uiAddr, dataDir, namespace string, logger *s
 	// Nothing asks the server to refresh its search attributes on every
 	// read, which would cost a read of SQLite per start, signal-with-start
 	// and upsert: the namespace has the journey's from its creation.
-	server, err := newEmbeddedTemporal(frontendAddr, taken, store, serverLogger{log: logger}, dynamicconfig.StaticClient{
+	server, err := newEmbeddedTemporal(frontendAddr, taken, store, "", serverLogger{log: logger}, dynamicconfig.StaticClient{
 		dynamicconfig.FrontendMaxNamespaceVisibilityRPSPerInstance.Key(): 100,
 	})
 	if err != nil {
@@ -161,8 +162,9 @@ var _ log.Logger = serverLogger{}
 
 // newEmbeddedTemporal builds a Temporal server running all its services in
 // this process, on store: the frontend on frontendAddr, the others on
-// free ports of the same host, none of them in taken.
-func newEmbeddedTemporal(frontendAddr string, taken []int, store tconfig.Persistence, logger log.Logger, dc dynamicconfig.StaticClient) (temporal.Server, error) {
+// free ports of the same host, none of them in taken. With metricsAddr, it
+// serves its own metrics there for Prometheus, at /metrics.
+func newEmbeddedTemporal(frontendAddr string, taken []int, store tconfig.Persistence, metricsAddr string, logger log.Logger, dc dynamicconfig.StaticClient) (temporal.Server, error) {
 	host, port, err := splitHostPort(frontendAddr)
 	if err != nil {
 		return nil, fmt.Errorf("TEMPORAL_ADDRESS: %w", err)
@@ -188,6 +190,10 @@ func newEmbeddedTemporal(frontendAddr string, taken []int, store tconfig.Persist
 	conf.NamespaceDefaults.Archival.History.State = "disabled"
 	conf.NamespaceDefaults.Archival.Visibility.State = "disabled"
 	conf.PublicClient.HostPort = frontendAddr
+	if metricsAddr != "" {
+		conf.Global.Metrics = &tmetrics.Config{Prometheus: &tmetrics.PrometheusConfig{
+			Framework: "opentelemetry", ListenAddress: metricsAddr, HandlerPath: "/metrics"}}
+	}
 
 	hosts := map[primitives.ServiceName]static.Hosts{}
 	conf.Services = map[string]tconfig.Service{}

@@ -311,12 +311,13 @@ func stretches(ctx context.Context, c client.Client, runs []benchRun, sent []tim
 }
 
 // touchStretchNames are the stretches of a first touch, from when it was
-// due, as the run's history times them: Temporal handing the run's
-// workflow task to a worker, the worker's task and Temporal handing the
-// send to a worker, and the send itself. A run's touch is due when its
-// start delay ends (the service) or its timer fires (plain Temporal).
-var touchStretchNames = [...]string{"touch due → workflow task started", "task started → send started",
-	"send started → done"}
+// due, as the run's history times them: Temporal scheduling the run's
+// workflow task (the timer firing), handing the task to a worker, the
+// worker's task, Temporal handing the send to a worker, and the send
+// itself. A run's touch is due when its start delay ends (the service) or
+// its timer fires (plain Temporal).
+var touchStretchNames = [...]string{"touch due → workflow task scheduled", "task scheduled → started",
+	"task started → completed", "task completed → send started", "send started → done"}
 
 // touchStretches reads the histories of journey id's runs for users,
 // whose first touches were the burst, and returns the p50 and p99 of each
@@ -328,6 +329,13 @@ func touchStretches(ctx context.Context, c client.Client, sd side, id string, us
 	}
 	got, err := timeline(ctx, c, runs, len(touchStretchNames), func(_ int, at []time.Time, e *historypb.HistoryEvent) {
 		t := e.GetEventTime().AsTime()
+		// first notes t as moment k unless the touch is not due yet or
+		// moment k has been noted.
+		first := func(k int) {
+			if !at[0].IsZero() && at[k].IsZero() {
+				at[k] = t
+			}
+		}
 		switch e.GetEventType() {
 		case enumspb.EVENT_TYPE_WORKFLOW_EXECUTION_STARTED:
 			if d := e.GetWorkflowExecutionStartedEventAttributes().GetFirstWorkflowTaskBackoff().AsDuration(); d > 0 {
@@ -337,18 +345,16 @@ func touchStretches(ctx context.Context, c client.Client, sd side, id string, us
 			if at[0].IsZero() {
 				at[0] = t
 			}
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_SCHEDULED:
+			first(1)
 		case enumspb.EVENT_TYPE_WORKFLOW_TASK_STARTED:
-			if !at[0].IsZero() && at[1].IsZero() {
-				at[1] = t
-			}
+			first(2)
+		case enumspb.EVENT_TYPE_WORKFLOW_TASK_COMPLETED:
+			first(3)
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_STARTED:
-			if at[2].IsZero() {
-				at[2] = t
-			}
+			first(4)
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
-			if at[3].IsZero() {
-				at[3] = t
-			}
+			first(5)
 		}
 	})
 	copy(out[:], got)

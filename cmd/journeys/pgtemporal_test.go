@@ -37,6 +37,13 @@ import (
 // "sqlite" (temporaltest's, the default) or "postgres" (postgresTemporal).
 const benchStoreVar = "JOURNEYS_BENCH_TEMPORAL_STORE"
 
+// benchMetricsVar is where the Postgres-backed server serves its own
+// metrics for Prometheus, such as 127.0.0.1:9090 (at /metrics): the
+// history shards' write queue (semaphore_latency, operation ShardInfo),
+// persistence_latency by operation, matching's backlog writes
+// (CreateTasks). Unset, it serves none.
+const benchMetricsVar = "JOURNEYS_BENCH_TEMPORAL_METRICS"
+
 // benchTemporal starts the benchmarks' Temporal server on the store
 // JOURNEYS_BENCH_TEMPORAL_STORE names, logging to logger, with the
 // search attributes cached as a production server does.
@@ -121,7 +128,7 @@ func startPostgresTemporal(logger serverlog.Logger) (_ *postgresTemporal, err er
 			"visibility": {SQL: p.databases[1]},
 		},
 	}
-	p.server, err = newEmbeddedTemporal(p.hostPort, nil, store, logger, dynamicconfig.StaticClient{
+	p.server, err = newEmbeddedTemporal(p.hostPort, nil, store, os.Getenv(benchMetricsVar), logger, dynamicconfig.StaticClient{
 		dynamicconfig.NamespaceCacheRefreshInterval.Key(): time.Second,
 	})
 	if err != nil {
