@@ -14,6 +14,7 @@ import (
 
 	"go.temporal.io/sdk/workflow"
 
+	"journeys/channels"
 	"journeys/reporting"
 	"journeys/workflows/journey"
 	"journeys/workflows/kitv1"
@@ -208,10 +209,12 @@ type Registry interface {
 
 // Register registers every journey type's workflow, and the background
 // jobs' workflows (the sweep of closed runs among them), on r. Runs started
-// on the first kit go on running on it.
-func Register(r Registry) {
+// on the first kit go on running on it. The sends on the limited channels,
+// which the deployment holds to a provider's rate, go on their channel's
+// task queue (journey.WithRates).
+func Register(r Registry, limited ...channels.Channel) {
 	for _, t := range types {
-		run := journey.FailOnError(t.run)
+		run := journey.WithRates(journey.FailOnError(t.run), limited)
 		if t.Workflow == kitv1.Workflow {
 			run = onKitOf(run)
 		}

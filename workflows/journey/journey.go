@@ -18,6 +18,7 @@ import (
 
 	enumspb "go.temporal.io/api/enums/v1"
 	"go.temporal.io/sdk/temporal"
+	"go.temporal.io/sdk/workflow"
 
 	"journeys/channels"
 	"journeys/reporting"
@@ -33,14 +34,48 @@ const Kit2 = 2
 // TaskQueue is the task queue journey workflows and activities run on.
 const TaskQueue = "journeys"
 
-// SendTaskQueue is the task queue of the sends on channel c. Each channel
-// has its own, so that the workers polling it can ask Temporal to hold the
-// whole queue to the provider's rate (worker.Options'
-// TaskQueueActivitiesPerSecond): the server enforces it across every
-// worker process, and a provider at its quota holds back only its own
-// channel's sends.
+// SendTaskQueue is the task queue of the sends on channel c when its
+// provider is held to a rate. Each such channel has its own, so that the
+// workers polling it can ask Temporal to hold the whole queue to the
+// provider's rate (worker.Options' TaskQueueActivitiesPerSecond): the
+// server enforces it across every worker process, and a provider at its
+// quota holds back only its own channel's sends. The sends on a channel
+// held to no rate go on TaskQueue (see WithRates).
 func SendTaskQueue(c channels.Channel) string {
 	return TaskQueue + "-send-" + string(c)
+}
+
+// rateKey is the workflow context key of the channels whose sends the
+// worker holds to a provider's rate.
+type rateKey struct{}
+
+// WithRates runs run with the channels whose sends the worker's
+// deployment holds to a provider's rate: their sends go on the channel's
+// SendTaskQueue. The others go on TaskQueue, the run's own, where the
+// worker that schedules a send starts it at once, in the same exchange
+// with Temporal (eager activity execution), instead of Temporal queueing
+// it for a poller: a round trip through Temporal's matching and a write
+// to the run's shard fewer per send. Temporal cannot hold eager sends to
+// a rate, which is why a limited channel keeps its queue.
+//
+// Which queue a send goes on is not part of a run's history that replay
+// checks, so a deployment may change its rates while runs are open: each
+// send follows the rates of the worker that schedules it. Every worker of
+// a deployment should hold the same rates.
+func WithRates(run Workflow, limited []channels.Channel) Workflow {
+	set := map[channels.Channel]bool{}
+	for _, c := range limited {
+		set[c] = true
+	}
+	return func(ctx workflow.Context, in Input) (Result, error) {
+		return run(workflow.WithValue(ctx, rateKey{}, set), in)
+	}
+}
+
+// limited reports whether the worker holds channel c's sends to a rate.
+func limited(ctx workflow.Context, c channels.Channel) bool {
+	set, _ := ctx.Value(rateKey{}).(map[channels.Channel]bool)
+	return set[c]
 }
 
 // SendQueueChange is the workflow.GetVersion change id of routing sends to

@@ -48,9 +48,11 @@ func (j *Run) Send(m Message, offer Offer) Outcome {
 	}
 	j.upsert(JourneyStepKey.ValueSet(id))
 	// Runs that sent before sends had a queue per channel keep the shared
-	// one; runs started since know from their input.
+	// one; runs started since know from their input. A channel held to no
+	// rate needs no queue of its own (WithRates).
 	queue := ""
-	if j.in.SendQueues || workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1 {
+	perChannel := j.in.SendQueues || workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1
+	if perChannel && limited(j.ctx, m.Channel) {
 		queue = SendTaskQueue(m.Channel)
 	}
 	ctx := workflow.WithActivityOptions(j.ctx, workflow.ActivityOptions{
