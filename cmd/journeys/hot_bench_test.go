@@ -140,8 +140,12 @@ type figures struct {
 	// touchStretches are the same for the burst's first touches (see
 	// touchStretchNames).
 	touchStretches [len(touchStretchNames)][2]time.Duration
-	logs           map[string]int
-	retries        int64
+	// shards are the history shards' writes from enrolling the audience
+	// to its last touch, when the server serves its metrics
+	// (readShardWrites).
+	shards  *shardFigures
+	logs    map[string]int
+	retries int64
 }
 
 // measure runs every path on one side: enrolling hot users from 32
@@ -197,6 +201,10 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	if err := sd.prepare(id, burstAfter, users); err != nil {
 		return f, fmt.Errorf("prepare: %w", err)
 	}
+	before, metered, err := readShardWrites(ctx)
+	if err != nil {
+		return f, err
+	}
 	start = time.Now()
 	if err := sd.enrollAll(ctx, id, users); err != nil {
 		return f, fmt.Errorf("enroll the audience: %w", err)
@@ -222,6 +230,14 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	}
 	f.drain = perSecond(int64(len(users)), time.Since(due))
 	say("drained its first touches at %.1f/s", f.drain)
+	if metered {
+		after, _, err := readShardWrites(ctx)
+		if err != nil {
+			return f, err
+		}
+		shards := after.since(before, len(users))
+		f.shards = &shards
+	}
 	return f, nil
 }
 
@@ -472,6 +488,11 @@ func table(journeys, plain figures) string {
 	}
 	rows(stretchNames[:], func(f figures) [][2]time.Duration { return f.stretches[:] })
 	rows(touchStretchNames[:], func(f figures) [][2]time.Duration { return f.touchStretches[:] })
+	if journeys.shards != nil && plain.shards != nil {
+		j, p := journeys.shards, plain.shards
+		fmt.Fprintf(&sb, "| ↳ history shard writes per user, from enrolling the audience to its last touch | %.1f | %.1f | | |\n", j.perUser, p.perUser)
+		fmt.Fprintf(&sb, "| ↳ a write's wait for its shard, then the write, mean | %.0f ms, %.1f ms | %.0f ms, %.1f ms | | |\n", j.waitMs, j.writeMs, p.waitMs, p.writeMs)
+	}
 	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))
 	fmt.Fprintf(&sb, "| calls retried (503, Temporal unavailable or timed out) | %d | %d | | 0 |\n", journeys.retries, plain.retries)
 	if n := total(journeys.logs) + total(plain.logs); n > 0 {
