@@ -140,12 +140,13 @@ type figures struct {
 	// touchStretches are the same for the burst's first touches (see
 	// touchStretchNames).
 	touchStretches [len(touchStretchNames)][2]time.Duration
-	// shards are the history shards' writes from enrolling the audience
-	// to its last touch, when the server serves its metrics
-	// (readShardWrites).
-	shards  *shardFigures
-	logs    map[string]int
-	retries int64
+	// purchases and burst are what the server did, and how busy the
+	// machine was, while the purchases were sent and from enrolling the
+	// audience to its last touch, when the server serves its metrics
+	// (readServer).
+	purchases, burst *serverFigures
+	logs             map[string]int
+	retries          int64
 }
 
 // measure runs every path on one side: enrolling hot users from 32
@@ -173,8 +174,15 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	}
 	f.settled = perSecond(int64(len(runs)), time.Since(start))
 	say("settled at %.1f/s", f.settled)
+	before, metered, err := readServer(ctx)
+	if err != nil {
+		return f, err
+	}
 	closed, answers, sent, err := purchases(ctx, c, sd, runs)
 	if err != nil {
+		return f, err
+	}
+	if f.purchases, err = readSince(ctx, metered, before, len(runs)); err != nil {
 		return f, err
 	}
 	f.closedP50, f.closedP99 = percentile(closed, 50), percentile(closed, 99)
@@ -201,8 +209,7 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	if err := sd.prepare(id, burstAfter, users); err != nil {
 		return f, fmt.Errorf("prepare: %w", err)
 	}
-	before, metered, err := readShardWrites(ctx)
-	if err != nil {
+	if before, _, err = readServer(ctx); err != nil {
 		return f, err
 	}
 	start = time.Now()
@@ -230,15 +237,22 @@ func measure(c client.Client, sd side, iter string, hot, burst int, say func(str
 	}
 	f.drain = perSecond(int64(len(users)), time.Since(due))
 	say("drained its first touches at %.1f/s", f.drain)
-	if metered {
-		after, _, err := readShardWrites(ctx)
-		if err != nil {
-			return f, err
-		}
-		shards := after.since(before, len(users))
-		f.shards = &shards
+	f.burst, err = readSince(ctx, metered, before, len(users))
+	return f, err
+}
+
+// readSince reads the server again and returns what it did since before,
+// for a phase of n users; nil when it serves no metrics.
+func readSince(ctx context.Context, metered bool, before serverReading, n int) (*serverFigures, error) {
+	if !metered {
+		return nil, nil
 	}
-	return f, nil
+	after, _, err := readServer(ctx)
+	if err != nil {
+		return nil, err
+	}
+	f := after.since(before, n)
+	return &f, nil
 }
 
 // settle waits until no run has work waiting for a worker: no workflow
@@ -488,10 +502,18 @@ func table(journeys, plain figures) string {
 	}
 	rows(stretchNames[:], func(f figures) [][2]time.Duration { return f.stretches[:] })
 	rows(touchStretchNames[:], func(f figures) [][2]time.Duration { return f.touchStretches[:] })
-	if journeys.shards != nil && plain.shards != nil {
-		j, p := journeys.shards, plain.shards
-		fmt.Fprintf(&sb, "| ↳ history shard writes per user, from enrolling the audience to its last touch | %.1f | %.1f | | |\n", j.perUser, p.perUser)
-		fmt.Fprintf(&sb, "| ↳ a write's wait for its shard, then the write, mean | %.0f ms, %.1f ms | %.0f ms, %.1f ms | | |\n", j.waitMs, j.writeMs, p.waitMs, p.writeMs)
+	if j, p := journeys.purchases, plain.purchases; j != nil && p != nil {
+		fmt.Fprintf(&sb, "| ↳ during the purchases: the server's signal, a shard write, mean | %.1f ms, %.1f ms | %.1f ms, %.1f ms | | |\n",
+			j.signalMs, j.writeMs, p.signalMs, p.writeMs)
+		fmt.Fprintf(&sb, "| ↳ the machine's CPU time per purchase (its CPUs busy) | %.0f ms (%.0f%%) | %.0f ms (%.0f%%) | | |\n",
+			j.cpuPer, 100*j.busy, p.cpuPer, 100*p.busy)
+	}
+	if j, p := journeys.burst, plain.burst; j != nil && p != nil {
+		fmt.Fprintf(&sb, "| ↳ history shard writes per user, from enrolling the audience to its last touch | %.1f | %.1f | | |\n", j.writesPer, p.writesPer)
+		fmt.Fprintf(&sb, "| ↳ a write's wait for its shard, then the write, mean | %.0f ms, %.1f ms | %.0f ms, %.1f ms | | |\n",
+			j.waitMs, j.writeMs, p.waitMs, p.writeMs)
+		fmt.Fprintf(&sb, "| ↳ the machine's CPU time per user of the audience (its CPUs busy) | %.0f ms (%.0f%%) | %.0f ms (%.0f%%) | | |\n",
+			j.cpuPer, 100*j.busy, p.cpuPer, 100*p.busy)
 	}
 	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))
 	fmt.Fprintf(&sb, "| calls retried (503, Temporal unavailable or timed out) | %d | %d | | 0 |\n", journeys.retries, plain.retries)

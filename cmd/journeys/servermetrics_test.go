@@ -10,80 +10,138 @@ import (
 	"strings"
 )
 
-// shardWrites is what the Temporal server's metrics say of its history
-// shards' writes, counted since it started: how many workflow updates it
-// wrote, how long they took, and how long they waited for their shard,
-// which takes one at a time (history.shardIOConcurrency).
-type shardWrites struct {
-	writes, writeMs float64
-	waits, waitMs   float64
+// serverReading is what the Temporal server's metrics say of its history
+// service, counted since it started, and how busy the machine's CPUs have
+// been: how many workflow updates the history shards wrote, how long they
+// took and waited for their shard (which takes one at a time,
+// history.shardIOConcurrency), and how many signals the history service
+// took and how long they took.
+type serverReading struct {
+	writes, writeMs   float64
+	waits, waitMs     float64
+	signals, signalMs float64
+	cpu               cpuTicks
 }
 
-// readShardWrites reads them from the server's metrics, which it serves
-// when JOURNEYS_BENCH_TEMPORAL_METRICS names where; ok is false when it
-// serves none.
-func readShardWrites(ctx context.Context) (w shardWrites, ok bool, err error) {
+// readServer reads the server's metrics, which it serves when
+// JOURNEYS_BENCH_TEMPORAL_METRICS names where, and the machine's CPU
+// time; ok is false when the server serves no metrics.
+func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 	addr := os.Getenv(benchMetricsVar)
 	if addr == "" {
-		return w, false, nil
+		return r, false, nil
+	}
+	if r.cpu, err = readCPU(); err != nil {
+		return r, false, err
 	}
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/metrics", nil)
 	if err != nil {
-		return w, false, err
+		return r, false, err
 	}
 	resp, err := http.DefaultClient.Do(req)
 	if err != nil {
-		return w, false, fmt.Errorf("the Temporal server's metrics: %w", err)
+		return r, false, fmt.Errorf("the Temporal server's metrics: %w", err)
 	}
 	defer resp.Body.Close()
+	// By name, service and operation. A signal is counted by the history
+	// service, which the frontend hands it to: SignalWithStart is how the
+	// service wakes a run in its start delay.
 	sums := map[string]*float64{
-		`persistence_latency_milliseconds_count|UpdateWorkflowExecution`: &w.writes,
-		`persistence_latency_milliseconds_sum|UpdateWorkflowExecution`:   &w.writeMs,
-		`semaphore_latency_milliseconds_count|ShardInfo`:                 &w.waits,
-		`semaphore_latency_milliseconds_sum|ShardInfo`:                   &w.waitMs,
+		`persistence_latency_milliseconds_count|history|UpdateWorkflowExecution`:      &r.writes,
+		`persistence_latency_milliseconds_sum|history|UpdateWorkflowExecution`:        &r.writeMs,
+		`semaphore_latency_milliseconds_count|history|ShardInfo`:                      &r.waits,
+		`semaphore_latency_milliseconds_sum|history|ShardInfo`:                        &r.waitMs,
+		`service_latency_milliseconds_count|history|SignalWorkflowExecution`:          &r.signals,
+		`service_latency_milliseconds_sum|history|SignalWorkflowExecution`:            &r.signalMs,
+		`service_latency_milliseconds_count|history|SignalWithStartWorkflowExecution`: &r.signals,
+		`service_latency_milliseconds_sum|history|SignalWithStartWorkflowExecution`:   &r.signalMs,
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
 	for sc.Scan() {
-		// name{labels} value, summed over the series of each name and
-		// operation.
+		// name{labels} value, summed over the series of each key.
 		line := sc.Text()
 		name, rest, found := strings.Cut(line, "{")
 		if !found {
 			continue
 		}
 		labels, value, _ := strings.Cut(rest, "} ")
-		_, op, _ := strings.Cut(labels, `operation="`)
-		op, _, _ = strings.Cut(op, `"`)
-		if p := sums[name+"|"+op]; p != nil {
+		if p := sums[name+"|"+labelValue(labels, "service_name")+"|"+labelValue(labels, "operation")]; p != nil {
 			v, err := strconv.ParseFloat(value, 64)
 			if err != nil {
-				return w, false, fmt.Errorf("the Temporal server's metrics: %q: %w", line, err)
+				return r, false, fmt.Errorf("the Temporal server's metrics: %q: %w", line, err)
 			}
 			*p += v
 		}
 	}
-	return w, true, sc.Err()
+	return r, true, sc.Err()
 }
 
-// since is what the shards wrote between then and w, per user of an
-// audience of n: writes, their mean time and their mean wait for the
-// shard.
-func (w shardWrites) since(then shardWrites, n int) shardFigures {
+// labelValue returns the value of the label named name in a metric's labels.
+func labelValue(labels, name string) string {
+	_, v, _ := strings.Cut(labels, name+`="`)
+	v, _, _ = strings.Cut(v, `"`)
+	return v
+}
+
+// cpuTicks is the machine's CPU time since boot (/proc/stat), busy and
+// in all.
+type cpuTicks struct{ busy, total float64 }
+
+// msPerTick is the length of /proc/stat's ticks (USER_HZ, 100 a second on
+// Linux).
+const msPerTick = 10
+
+func readCPU() (t cpuTicks, err error) {
+	b, err := os.ReadFile("/proc/stat")
+	if err != nil {
+		return t, fmt.Errorf("the machine's CPU time: %w", err)
+	}
+	line, _, _ := strings.Cut(string(b), "\n")
+	// cpu user nice system idle iowait irq softirq steal guest guest_nice;
+	// guest time is counted in user time already.
+	fields := strings.Fields(line)
+	for i, f := range fields[1:min(9, len(fields))] {
+		v, err := strconv.ParseFloat(f, 64)
+		if err != nil {
+			return t, fmt.Errorf("the machine's CPU time: %q: %w", line, err)
+		}
+		t.total += v
+		if i != 3 && i != 4 {
+			t.busy += v
+		}
+	}
+	return t, nil
+}
+
+// serverFigures are what the server did between two readings, as the
+// table's rows show them.
+type serverFigures struct {
+	// writesPer is the shard writes per user of the phase.
+	writesPer       float64
+	writeMs, waitMs float64 // means
+	signalMs        float64 // mean
+	// busy is the machine's CPU time as a share of its CPUs' time, and
+	// cpuPer the CPU time per user of the phase, in ms: every process's,
+	// the service's, Temporal's and Postgres's.
+	busy, cpuPer float64
+}
+
+// since is what the server did between then and r, for a phase of n
+// users.
+func (r serverReading) since(then serverReading, n int) serverFigures {
 	mean := func(ms, count float64) float64 {
 		if count == 0 {
 			return 0
 		}
 		return ms / count
 	}
-	return shardFigures{
-		perUser: (w.writes - then.writes) / float64(n),
-		writeMs: mean(w.writeMs-then.writeMs, w.writes-then.writes),
-		waitMs:  mean(w.waitMs-then.waitMs, w.waits-then.waits),
+	return serverFigures{
+		writesPer: (r.writes - then.writes) / float64(n),
+		writeMs:   mean(r.writeMs-then.writeMs, r.writes-then.writes),
+		waitMs:    mean(r.waitMs-then.waitMs, r.waits-then.waits),
+		signalMs:  mean(r.signalMs-then.signalMs, r.signals-then.signals),
+		busy:      mean(r.cpu.busy-then.cpu.busy, r.cpu.total-then.cpu.total),
+		cpuPer:    (r.cpu.busy - then.cpu.busy) * msPerTick / float64(n),
 	}
-}
-
-// shardFigures are a burst's shard writes, as its table rows show them.
-type shardFigures struct {
-	perUser, writeMs, waitMs float64
 }
