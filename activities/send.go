@@ -93,6 +93,8 @@ type SendResult struct {
 	// applies a change to the steps it has not reached.
 	Version int
 	Config  json.RawMessage
+	// At is when the send ended, after it logged what became of it.
+	At time.Time
 }
 
 // ErrPermanentDelivery is the application error type of a send that the
@@ -125,7 +127,7 @@ func (a *Activities) Send(ctx context.Context, in SendInput) (SendResult, error)
 	default:
 		res, err = a.send(ctx, in)
 	}
-	res.Version, res.Config = journey.Version, journey.Config
+	res.Version, res.Config, res.At = journey.Version, journey.Config, time.Now()
 	return res, err
 }
 

@@ -249,6 +249,6 @@ func RunInput(typ Type, j reporting.Journey, e reporting.Enrollment, trigger *jo
 		ExitEvents: j.ExitEvents, ConversionWindow: window, Trigger: trigger,
 		Version: j.Version, Config: j.Config, Holdout: e.Holdout,
 		SendWindow: cmp.Or(j.SendWindow, typ.Plan(j.Config).SendWindow), Transactional: j.Transactional,
-		Match: e.MatchProperty, MatchValue: e.MatchValue, SendQueues: true,
+		Match: e.MatchProperty, MatchValue: e.MatchValue, SendQueues: true, LocalSends: true,
 	}
 }

@@ -104,7 +104,7 @@ func TestFlowEndToEnd(t *testing.T) {
 		if got := r.story(); !slices.Equal(got, want[user]) {
 			t.Errorf("%s: %s %v, want %v", user, r.Status, got, want[user])
 		}
-		s.recordHistory("flow_paths_kit2_"+user, r.WorkflowID, r.RunID)
+		s.recordHistory("flow_paths_kit2_localsend_"+user, r.WorkflowID, r.RunID)
 	}
 }
 

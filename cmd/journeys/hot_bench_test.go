@@ -345,7 +345,9 @@ func stretches(ctx context.Context, c client.Client, runs []benchRun, sent []tim
 // workflow task (the timer firing), handing the task to a worker, the
 // worker's task, Temporal handing the send to a worker, and the send
 // itself. A run's touch is due when its start delay ends (the service) or
-// its timer fires (plain Temporal).
+// its timer fires (plain Temporal). A send that runs as a local activity
+// (the service's, on a channel held to no rate) runs within the worker's
+// task: its two stretches are nil.
 var touchStretchNames = [...]string{"touch due → workflow task scheduled", "task scheduled → started",
 	"task started → completed", "task completed → send started", "send started → done"}
 
@@ -385,6 +387,11 @@ func touchStretches(ctx context.Context, c client.Client, sd side, id string, us
 			first(4)
 		case enumspb.EVENT_TYPE_ACTIVITY_TASK_COMPLETED:
 			first(5)
+		case enumspb.EVENT_TYPE_MARKER_RECORDED:
+			if e.GetMarkerRecordedEventAttributes().GetMarkerName() == "LocalActivity" {
+				first(4)
+				first(5)
+			}
 		}
 	})
 	copy(out[:], got)

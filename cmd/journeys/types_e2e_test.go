@@ -154,7 +154,7 @@ func checkWelcome(t *testing.T, s *stack, p *fakeProviders) {
 		"idle":      {"enrolled", "sent:welcome", "sent:reminder", "exited"},
 		"buys":      {"enrolled", "sent:welcome", "sent:tips", "converted:tips"},
 	}
-	s.checkRuns("welcome", "welcome_series_kit2_", map[string]string{"activates": "activates", "idle": "idle", "buys": "buys"}, want)
+	s.checkRuns("welcome", "welcome_series_kit2_localsend_", map[string]string{"activates": "activates", "idle": "idle", "buys": "buys"}, want)
 	report := s.checkReport("welcome", 3, 1, 2, 30)
 	checkWelcomeSteps(t, report)
 	if got, want := report.Sends, map[string]int{"push": 1, "email": 5, "sms": 0, "webhook": 0}; fmt.Sprint(got) != fmt.Sprint(want) {
@@ -291,7 +291,7 @@ func checkWinback(t *testing.T, s *stack, p *fakeProviders, users map[string]str
 		"late-ten":       {"enrolled", "variant:discount", "profile_updated:tier", "deferred:winback", "sent:winback", "sent:reminder", "exited"},
 	}
 	percent := map[string]int{"gold-ten": 20, "gold-fifteen": 25, "silver-ten": 10, "silver-fifteen": 15, "late-ten": 10}
-	s.checkRuns("winback", "winback_kit2_", users, want)
+	s.checkRuns("winback", "winback_kit2_localsend_", users, want)
 	for name, u := range users {
 		var profile struct {
 			Attributes map[string]any `json:"attributes"`

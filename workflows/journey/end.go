@@ -70,7 +70,6 @@ func (j *Run) finish(status string, rec activities.RecordInput) (Result, error) 
 // status and the entry that says why.
 func finish(ctx workflow.Context, status string, rec activities.RecordInput) error {
 	ctx = workflow.WithLocalActivityOptions(ctx, bookkeeping("record "+rec.Kind))
-	rec.At = workflow.Now(ctx)
 	return workflow.ExecuteLocalActivity(ctx, a.Finish, activities.FinishInput{Status: status, RecordInput: rec}).Get(ctx, nil)
 }
 

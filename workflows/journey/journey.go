@@ -14,6 +14,8 @@ package journey
 
 import (
 	"encoding/json"
+	"slices"
+	"strings"
 	"time"
 
 	enumspb "go.temporal.io/api/enums/v1"
@@ -77,6 +79,25 @@ func limited(ctx workflow.Context, c channels.Channel) bool {
 	set, _ := ctx.Value(rateKey{}).(map[channels.Channel]bool)
 	return set[c]
 }
+
+// limitedChannels lists the channels the worker holds to a rate, sorted
+// and joined by commas.
+func limitedChannels(ctx workflow.Context) string {
+	set, _ := ctx.Value(rateKey{}).(map[channels.Channel]bool)
+	var cs []string
+	for c, held := range set {
+		if held {
+			cs = append(cs, string(c))
+		}
+	}
+	slices.Sort(cs)
+	return strings.Join(cs, ",")
+}
+
+// RatesMarker is the id of the marker in which a run started with
+// Input.LocalSends keeps the channels held to a rate, as its first send
+// found them and as any later send found them changed.
+const RatesMarker = "send-rates"
 
 // SendQueueChange is the workflow.GetVersion change id of routing sends to
 // their channel's SendTaskQueue; runs that sent before it keep sending on
@@ -165,6 +186,16 @@ type Input struct {
 	// their first send, which costs every run a marker and a search-attribute
 	// upsert in its history.
 	SendQueues bool
+	// LocalSends runs a send on a channel held to no rate as a local
+	// activity, in the workflow task that reaches it: the send's result
+	// is in the marker that task completes with, where an activity takes
+	// three more writes to the run's history (its completion, and a
+	// workflow task started and completed to take its result).
+	// Which channels are held to a rate is the worker's setting
+	// (WithRates), which replay must not see change: the run keeps it in
+	// a RatesMarker. Runs started without it send every message as an
+	// activity.
+	LocalSends bool
 }
 
 // Result is how a run ended.

@@ -56,7 +56,7 @@ func (j *Run) entry(stepID, kind, channel, template, detail string) activities.R
 	return activities.RecordInput{
 		EnrollmentID: j.in.EnrollmentID, JourneyID: j.in.JourneyID, UserID: j.in.UserID,
 		Step: j.seq, StepID: stepID, Kind: kind, Channel: channel, Template: template, Detail: detail,
-		Version: j.version, At: workflow.Now(j.ctx),
+		Version: j.version, At: j.now(),
 	}
 }
 

@@ -41,6 +41,8 @@ type Run struct {
 	// order they came, until a wait takes them.
 	received map[string][]Event
 	lastSend *sendMark
+	// sentAt is when the last send ended, as its result says (see now).
+	sentAt   time.Time
 	programs programs
 	state    State
 	// events and control are the run's signal channels.

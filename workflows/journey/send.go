@@ -3,12 +3,15 @@ package journey
 import (
 	"encoding/json"
 	"fmt"
+	"slices"
+	"strings"
 	"time"
 
 	"go.temporal.io/sdk/temporal"
 	"go.temporal.io/sdk/workflow"
 
 	"journeys/activities"
+	"journeys/channels"
 	"journeys/reporting"
 )
 
@@ -47,25 +50,7 @@ func (j *Run) Send(m Message, offer Offer) Outcome {
 		return j.sent(id, m, Outcome{Status: activities.Skipped, Reason: reason})
 	}
 	j.upsert(JourneyStepKey.ValueSet(id))
-	// Runs that sent before sends had a queue per channel keep the shared
-	// one; runs started since know from their input. A channel held to no
-	// rate needs no queue of its own (WithRates).
-	queue := ""
-	perChannel := j.in.SendQueues || workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1
-	if perChannel && limited(j.ctx, m.Channel) {
-		queue = SendTaskQueue(m.Channel)
-	}
-	ctx := workflow.WithActivityOptions(j.ctx, workflow.ActivityOptions{
-		TaskQueue:           queue,
-		StartToCloseTimeout: time.Minute,
-		Summary:             fmt.Sprintf("send %s %s", m.Channel, m.Template),
-		RetryPolicy: &temporal.RetryPolicy{
-			InitialInterval:    5 * time.Second,
-			BackoffCoefficient: 2,
-			MaximumInterval:    10 * time.Minute,
-			MaximumAttempts:    8,
-		},
-	})
+	send := j.sender(m)
 	for recheck := 10 * time.Minute; ; {
 		in := activities.SendInput{
 			EnrollmentID: j.in.EnrollmentID, JourneyID: j.in.JourneyID, UserID: j.in.UserID,
@@ -75,10 +60,13 @@ func (j *Run) Send(m Message, offer Offer) Outcome {
 			Holdout: j.in.Holdout, At: workflow.Now(j.ctx), SendWindow: j.in.SendWindow, Transactional: j.in.Transactional,
 		}
 		var res activities.SendResult
-		if err := workflow.ExecuteActivity(ctx, a.Send, in).Get(ctx, &res); err != nil {
+		if err := send(in).Get(j.ctx, &res); err != nil {
 			reason := Cause(err)
 			j.record(j.entry(id, reporting.KindFailed, string(m.Channel), m.Template, reason))
 			return j.sent(id, m, Outcome{Status: reporting.KindFailed, Channel: string(m.Channel), Reason: reason})
+		}
+		if res.At.After(j.sentAt) {
+			j.sentAt = res.At
 		}
 		j.refresh(res.Version, res.Config)
 		switch res.Outcome {
@@ -99,6 +87,66 @@ func (j *Run) Send(m Message, offer Offer) Outcome {
 			return j.sent(id, m, out)
 		}
 	}
+}
+
+// sender returns how the run calls the Send activity for message m: on
+// the channel's own task queue when the worker holds the channel to a
+// rate, else as a local activity (Input.LocalSends) or on the run's own
+// queue, where the worker that schedules the send starts it at once.
+// Runs that sent before sends had a queue per channel keep the shared
+// one; runs started since know from their input.
+func (j *Run) sender(m Message) func(activities.SendInput) workflow.Future {
+	summary := fmt.Sprintf("send %s %s", m.Channel, m.Template)
+	retry := &temporal.RetryPolicy{
+		InitialInterval:    5 * time.Second,
+		BackoffCoefficient: 2,
+		MaximumInterval:    10 * time.Minute,
+		MaximumAttempts:    8,
+	}
+	held := limited(j.ctx, m.Channel)
+	if j.in.LocalSends {
+		held = j.heldToRate(m.Channel)
+	}
+	if j.in.LocalSends && !held {
+		ctx := workflow.WithLocalActivityOptions(j.ctx, workflow.LocalActivityOptions{
+			StartToCloseTimeout: time.Minute, RetryPolicy: retry, Summary: summary,
+		})
+		return func(in activities.SendInput) workflow.Future { return workflow.ExecuteLocalActivity(ctx, a.Send, in) }
+	}
+	queue := ""
+	perChannel := j.in.SendQueues || workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1
+	if perChannel && held {
+		queue = SendTaskQueue(m.Channel)
+	}
+	ctx := workflow.WithActivityOptions(j.ctx, workflow.ActivityOptions{
+		TaskQueue: queue, StartToCloseTimeout: time.Minute, RetryPolicy: retry, Summary: summary,
+	})
+	return func(in activities.SendInput) workflow.Future { return workflow.ExecuteActivity(ctx, a.Send, in) }
+}
+
+// heldToRate reports whether channel c is held to a rate, as the run's
+// RatesMarker says: the worker's rates when the run first sent, or when a
+// later send found them changed. On replay the marker answers, whatever
+// the replaying worker's rates.
+func (j *Run) heldToRate(c channels.Channel) bool {
+	var held string
+	v := workflow.MutableSideEffect(j.ctx, RatesMarker,
+		func(workflow.Context) any { return limitedChannels(j.ctx) },
+		func(a, b any) bool { return a == b })
+	_ = v.Get(&held)
+	return slices.Contains(strings.Split(held, ","), string(c))
+}
+
+// now is the time the run logs its entries at: workflow.Now, the time of
+// the workflow task, but never before the end of the run's last send,
+// whose entries the send stamped as it went. A send that ran as a local
+// activity ended within the task, after that time, and what the run logs
+// after it must not precede it in the timeline.
+func (j *Run) now() time.Time {
+	if t := workflow.Now(j.ctx); t.After(j.sentAt) {
+		return t
+	}
+	return j.sentAt
 }
 
 // sent notes what became of a send in the run's state.
