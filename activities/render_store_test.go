@@ -87,7 +87,7 @@ func TestRenderLimitInTimeline(t *testing.T) {
 	}
 	putUser(t, store, reporting.User{ID: "u1", Attributes: cart(100, 1000)})
 	enrollmentID := enroll(t, store, "cart", "u1")
-	receiver := runCart(t, store, enrollmentID, `{"touches":[{"after":"1h","channel":"webhook","template":"cart_offer"},
+	receiver := runCart(t, store, enrollmentID, false, `{"touches":[{"after":"1h","channel":"webhook","template":"cart_offer"},
 		{"after":"1h","channel":"webhook","template":"cart_final_offer"}],"final_wait":"1h"}`)
 
 	timeline, err := store.Timeline(dbtest.Ctx(), enrollmentID)

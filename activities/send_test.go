@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"strings"
 	"sync"
 	"testing"
@@ -82,14 +83,21 @@ func putUser(t *testing.T, store *reporting.Store, u reporting.User) {
 
 // TestSendRetriedAfterDelivery runs a journey whose only touch the webhook
 // receiver accepts, while recording the send fails once: Temporal retries
-// the activity, and the receiver still gets exactly one request and the log
-// one sent entry.
+// the send, and the receiver still gets exactly one request and the log
+// one sent entry. The send runs as an activity (runs started before
+// Input.LocalSends) and as a local activity (the webhook held to no rate).
 func TestSendRetriedAfterDelivery(t *testing.T) {
+	for _, local := range []bool{false, true} {
+		t.Run(fmt.Sprintf("local=%t", local), func(t *testing.T) { sendRetriedAfterDelivery(t, local) })
+	}
+}
+
+func sendRetriedAfterDelivery(t *testing.T, local bool) {
 	pg, _ := dbtest.New(t)
 	store := &flakyStore{Store: pg, failures: 1}
 	putUser(t, pg, reporting.User{ID: "u1", Attributes: json.RawMessage(`{"first_name":"Sara"}`)})
 	enrollmentID := enroll(t, pg, "cart", "u1")
-	receiver := runCart(t, store, enrollmentID, `{"touches":[{"after":"1h","channel":"webhook","template":"cart_offer"}],"final_wait":"1h"}`)
+	receiver := runCart(t, store, enrollmentID, local, `{"touches":[{"after":"1h","channel":"webhook","template":"cart_offer"}],"final_wait":"1h"}`)
 
 	got := receiver.Received()
 	if len(got) != 1 {
@@ -109,8 +117,9 @@ func TestSendRetriedAfterDelivery(t *testing.T) {
 }
 
 // runCart runs u1's enrollment in the cart journey with config to its end,
-// over store, with every webhook message going to the receiver it returns.
-func runCart(t *testing.T, store activities.Store, enrollmentID int64, config string) *channelstest.Webhook {
+// over store, with every webhook message going to the receiver it returns;
+// local starts the run with Input.LocalSends.
+func runCart(t *testing.T, store activities.Store, enrollmentID int64, local bool, config string) *channelstest.Webhook {
 	t.Helper()
 	receiver := channelstest.NewWebhook(t, "shh")
 	hook, err := channels.NewHook(channels.HookConfig{URL: receiver.URL, Secret: "shh"})
@@ -126,6 +135,7 @@ func runCart(t *testing.T, store activities.Store, enrollmentID int64, config st
 	env.ExecuteWorkflow("CartAbandonment", journey.Input{Kit: journey.Kit2,
 		JourneyID: "cart", JourneyName: "Cart", JourneyType: "cart_abandonment", UserID: "u1",
 		EnrollmentID: enrollmentID, EnrolledAt: env.Now(), GoalEvent: "purchase", Config: json.RawMessage(config),
+		SendQueues: local, LocalSends: local,
 	})
 	if err := env.GetWorkflowError(); err != nil {
 		t.Fatal(err)
