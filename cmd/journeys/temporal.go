@@ -157,9 +157,9 @@ func newWorker(c client.Client, acts *activities.Activities, jobs *activities.Jo
 // channel on its journey.SendTaskQueue, which Temporal holds to the
 // channel's rate in rates (messages a second; none when 0) across every
 // worker process: each process asks for the same limit when it polls.
-// Runs send on a channel held to no rate from journey.TaskQueue, each send
-// started by the worker that schedules it (journey.WithRates); its send
-// queue keeps a worker for the sends runs scheduled there before.
+// Runs send on a channel held to no rate without a queue of its own
+// (journey.WithRates); its send queue keeps a worker for the sends runs
+// scheduled there before.
 func newWorkerWith(c client.Client, acts *activities.Activities, jobs *activities.Jobs, opts worker.Options, rates map[channels.Channel]float64) workers {
 	var limited []channels.Channel
 	for _, ch := range channels.All {

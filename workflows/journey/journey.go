@@ -41,8 +41,8 @@ const TaskQueue = "journeys"
 // workers polling it can ask Temporal to hold the whole queue to the
 // provider's rate (worker.Options' TaskQueueActivitiesPerSecond): the
 // server enforces it across every worker process, and a provider at its
-// quota holds back only its own channel's sends. The sends on a channel
-// held to no rate go on TaskQueue (see WithRates).
+// quota holds back only its own channel's sends. A channel held to no
+// rate needs none (see WithRates).
 func SendTaskQueue(c channels.Channel) string {
 	return TaskQueue + "-send-" + string(c)
 }
@@ -53,17 +53,17 @@ type rateKey struct{}
 
 // WithRates runs run with the channels whose sends the worker's
 // deployment holds to a provider's rate: their sends go on the channel's
-// SendTaskQueue. The others go on TaskQueue, the run's own, where the
-// worker that schedules a send starts it at once, in the same exchange
-// with Temporal (eager activity execution), instead of Temporal queueing
-// it for a poller: a round trip through Temporal's matching and a write
-// to the run's shard fewer per send. Temporal cannot hold eager sends to
-// a rate, which is why a limited channel keeps its queue.
+// SendTaskQueue. The others need no queue: a run started with
+// Input.LocalSends sends them as local activities; an older run sends them
+// on TaskQueue, the run's own, where the worker that schedules a send
+// starts it at once (eager activity execution). Temporal can hold neither
+// to a rate, which is why a limited channel keeps its queue.
 //
-// Which queue a send goes on is not part of a run's history that replay
-// checks, so a deployment may change its rates while runs are open: each
-// send follows the rates of the worker that schedules it. Every worker of
-// a deployment should hold the same rates.
+// A deployment may change its rates while runs are open: each send
+// follows the rates of the worker that makes it. Which queue an activity
+// goes on is not part of the history that replay checks; whether a send
+// is a local activity is, so a run keeps the rates it sent by in a
+// RatesMarker. Every worker of a deployment should hold the same rates.
 func WithRates(run Workflow, limited []channels.Channel) Workflow {
 	set := map[channels.Channel]bool{}
 	for _, c := range limited {
@@ -85,10 +85,8 @@ func limited(ctx workflow.Context, c channels.Channel) bool {
 func limitedChannels(ctx workflow.Context) string {
 	set, _ := ctx.Value(rateKey{}).(map[channels.Channel]bool)
 	var cs []string
-	for c, held := range set {
-		if held {
-			cs = append(cs, string(c))
-		}
+	for c := range set {
+		cs = append(cs, string(c))
 	}
 	slices.Sort(cs)
 	return strings.Join(cs, ",")
