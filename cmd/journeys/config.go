@@ -28,18 +28,21 @@ type config struct {
 	Namespace       string
 	// Temporal is how to connect to Temporal: address, namespace, API
 	// key and TLS, from the SDK's environment configuration.
-	Temporal      client.Options
-	UIAddr        string
-	TemporalUIURL string
-	DataDir       string
-	APIKey        string
-	AdminKey      string
-	Role          string
-	OfferSecret   string
-	SecretKey     string
-	PublicURL     string
-	HTTP          httpTimeouts
-	Channels      channelConfig
+	Temporal client.Options
+	// TemporalCompression is how requests to Temporal are compressed:
+	// "none" or "gzip".
+	TemporalCompression string
+	UIAddr              string
+	TemporalUIURL       string
+	DataDir             string
+	APIKey              string
+	AdminKey            string
+	Role                string
+	OfferSecret         string
+	SecretKey           string
+	PublicURL           string
+	HTTP                httpTimeouts
+	Channels            channelConfig
 	// MetricsAddr is where GET /metrics listens; empty serves none.
 	MetricsAddr string
 	// ShutdownTimeout bounds how long, after SIGTERM, the API finishes the
@@ -85,6 +88,7 @@ var settings = append([]setting{
 	// environment (see temporalConnection).
 	{"TEMPORAL_ADDRESS", "temporal-address", "", "the Temporal frontend, default " + defaultTemporalAddress + " (dev: where the embedded one listens)", func(c *config) *string { return &c.TemporalAddress }, "dev serve migrate temporal"},
 	{"TEMPORAL_NAMESPACE", "namespace", "", "the Temporal namespace, default " + defaultNamespace, func(c *config) *string { return &c.Namespace }, "dev serve migrate temporal"},
+	{"JOURNEYS_TEMPORAL_COMPRESSION", "temporal-compression", "none", "how requests to Temporal and its answers are compressed: none, or gzip where the network is slow or metered", func(c *config) *string { return &c.TemporalCompression }, "dev serve migrate"},
 	{"JOURNEYS_TEMPORAL_UI_ADDR", "ui-addr", "127.0.0.1:8233", "where the embedded Temporal UI listens", func(c *config) *string { return &c.UIAddr }, "dev temporal"},
 	{"JOURNEYS_TEMPORAL_UI_URL", "temporal-ui-url", "", "the Temporal UI's address, for links to runs (dev: http://<JOURNEYS_TEMPORAL_UI_ADDR>)", func(c *config) *string { return &c.TemporalUIURL }, "dev serve"},
 	{"JOURNEYS_DATA_DIR", "data-dir", ".journeys", "where the embedded Temporal server keeps its SQLite file", func(c *config) *string { return &c.DataDir }, "dev temporal"},
@@ -182,6 +186,9 @@ func loadConfig(command string, args []string, getenv func(string) string, stder
 		}
 		c.Temporal, c.TemporalAddress, c.Namespace = opts, opts.HostPort, opts.Namespace
 	}
+	if c.TemporalCompression == "gzip" {
+		c.Temporal.ConnectionOptions.GrpcCompression = &client.GrpcCompressionGzip{}
+	}
 	return c, c.check(command)
 }
 
@@ -202,6 +209,9 @@ func (c config) check(command string) error {
 	}
 	if c.Namespace == "" {
 		return errors.New("TEMPORAL_NAMESPACE: must not be empty")
+	}
+	if command != "temporal" && c.TemporalCompression != "none" && c.TemporalCompression != "gzip" {
+		return fmt.Errorf("JOURNEYS_TEMPORAL_COMPRESSION: %q is not one of none, gzip", c.TemporalCompression)
 	}
 	if c.MetricsAddr != "" {
 		if _, _, err := splitHostPort(c.MetricsAddr); err != nil {

@@ -4,11 +4,15 @@ import (
 	"bytes"
 	"errors"
 	"flag"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
+
+	"go.temporal.io/sdk/client"
 
 	"journeys/channels"
 )
@@ -43,6 +47,26 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
+// TestTemporalCompression checks that the service's Temporal clients
+// compress nothing unless JOURNEYS_TEMPORAL_COMPRESSION asks for gzip.
+func TestTemporalCompression(t *testing.T) {
+	for value, want := range map[string]client.GrpcCompression{
+		"":     &client.GrpcCompressionNone{},
+		"none": &client.GrpcCompressionNone{},
+		"gzip": &client.GrpcCompressionGzip{},
+	} {
+		env := map[string]string{"JOURNEYS_TEMPORAL_COMPRESSION": value}
+		c, err := loadConfig("dev", nil, func(k string) string { return env[k] }, &bytes.Buffer{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := temporalOptions(c.Temporal, slog.New(slog.DiscardHandler)).ConnectionOptions.GrpcCompression
+		if reflect.TypeOf(got) != reflect.TypeOf(want) {
+			t.Errorf("JOURNEYS_TEMPORAL_COMPRESSION=%q: the client compresses with %T, want %T", value, got, want)
+		}
+	}
+}
+
 func TestLoadConfigNamesTheVariable(t *testing.T) {
 	tests := []struct {
 		command string
@@ -62,6 +86,7 @@ func TestLoadConfigNamesTheVariable(t *testing.T) {
 		{"dev", map[string]string{"JOURNEYS_OFFER_SECRET": "short"}, "JOURNEYS_OFFER_SECRET"},
 		{"serve", map[string]string{"JOURNEYS_API_KEY": "k", "JOURNEYS_OFFER_SECRET": "0123456789abcdef", "JOURNEYS_HTTP_READ_TIMEOUT": "soon"}, "JOURNEYS_HTTP_READ_TIMEOUT"},
 		{"dev", map[string]string{"JOURNEYS_BULK_TIMEOUT": "0s"}, "JOURNEYS_BULK_TIMEOUT"},
+		{"dev", map[string]string{"JOURNEYS_TEMPORAL_COMPRESSION": "zstd"}, "JOURNEYS_TEMPORAL_COMPRESSION"},
 	}
 	for _, tt := range tests {
 		_, err := loadConfig(tt.command, nil, func(k string) string { return tt.env[k] }, &bytes.Buffer{})
