@@ -11,15 +11,18 @@ import (
 )
 
 // serverReading is what the Temporal server's metrics say of its history
-// service, counted since it started, and how busy the machine's CPUs have
-// been: how many workflow updates the history shards wrote, how long they
-// took and waited for their shard (which takes one at a time,
-// history.shardIOConcurrency), and how many signals the history service
-// took and how long they took.
+// and matching services, counted since it started, and how busy the
+// machine's CPUs have been: how many workflow updates the history shards
+// wrote, how long they took and waited for their shard (which takes one
+// at a time, history.shardIOConcurrency), how many signals the history
+// service took and how long they took, and how many times matching wrote
+// tasks to the database, which it does for a task no poller is waiting
+// for.
 type serverReading struct {
 	writes, writeMs   float64
 	waits, waitMs     float64
 	signals, signalMs float64
+	stored            float64
 	cpu               cpuTicks
 }
 
@@ -55,6 +58,7 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 		`service_latency_milliseconds_sum|history|SignalWorkflowExecution`:            &r.signalMs,
 		`service_latency_milliseconds_count|history|SignalWithStartWorkflowExecution`: &r.signals,
 		`service_latency_milliseconds_sum|history|SignalWithStartWorkflowExecution`:   &r.signalMs,
+		`persistence_latency_milliseconds_count|matching|CreateTasks`:                 &r.stored,
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -117,10 +121,11 @@ func readCPU() (t cpuTicks, err error) {
 // serverFigures are what the server did between two readings, as the
 // table's rows show them.
 type serverFigures struct {
-	// writesPer is the shard writes per user of the phase.
-	writesPer       float64
-	writeMs, waitMs float64 // means
-	signalMs        float64 // mean
+	// writesPer is the shard writes per user of the phase, and storedPer
+	// matching's task writes.
+	writesPer, storedPer float64
+	writeMs, waitMs      float64 // means
+	signalMs             float64 // mean
 	// busy is the machine's CPU time as a share of its CPUs' time, and
 	// cpuPer the CPU time per user of the phase, in ms: every process's,
 	// the service's, Temporal's and Postgres's.
@@ -138,6 +143,7 @@ func (r serverReading) since(then serverReading, n int) serverFigures {
 	}
 	return serverFigures{
 		writesPer: (r.writes - then.writes) / float64(n),
+		storedPer: (r.stored - then.stored) / float64(n),
 		writeMs:   mean(r.writeMs-then.writeMs, r.writes-then.writes),
 		waitMs:    mean(r.waitMs-then.waitMs, r.waits-then.waits),
 		signalMs:  mean(r.signalMs-then.signalMs, r.signals-then.signals),
