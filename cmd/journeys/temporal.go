@@ -140,16 +140,23 @@ func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activ
 // defaults. A run in its start delay has its first task, when an event
 // wakes it, on the task queue rather than on a worker's sticky queue, and
 // Temporal hands it over at once only when the queue partition it lands
-// on (of four) has a poller waiting: BenchmarkWake times a purchase from
-// its signal until the run has closed, and with 8 workflow task pollers
-// (half of them on the sticky queue) a woken run's p99 was 1.4× a cached
-// run's, with 32 1.0×.
-// Pollers that the server scales to the backlog
-// (worker.NewPollerBehaviorAutoscaling) left the multi-process quota
-// test's 100 pushes trickling out at about one a second for a minute
-// after the other sends were done (fixed pollers: all out within 22 s).
+// on (of four) has a poller waiting. With a fixed number of workflow task
+// pollers the SDK sends every poll to the sticky queue once a sticky poll
+// reports a backlog, until one comes back empty: in BenchmarkHotProcesses
+// the service's 32 pollers were all on the sticky queue in the middle of
+// the purchases, none on the task queue, and matching stored 0.72 to 0.98
+// of the woken runs' tasks for want of a poller. Pollers that scale with
+// the backlog keep at least 32 on each queue: there, 32 to 63 on the task
+// queue, and 0.00 and 0.11 of the tasks stored (with at least 8, 8 to 64
+// and 0.00 to 0.70; BenchmarkWake's woken runs then waited for the pollers
+// to scale back up). Activity pollers stay fixed: scaled,
+// they left the multi-process quota test's 100 pushes trickling out at
+// about one a second for a minute after the other sends were done (fixed
+// pollers: all out within 22 s).
 var workerOptions = worker.Options{
-	MaxConcurrentWorkflowTaskPollers: 32,
+	WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
+		InitialNumberOfPollers: 32, MinimumNumberOfPollers: 32, MaximumNumberOfPollers: 64,
+	}),
 	MaxConcurrentActivityTaskPollers: 8,
 }
 

@@ -22,8 +22,8 @@ const wakeRuns = 300
 // wakes a run still in its start delay (its first task goes to the task
 // queue, handed over at once only when the partition it lands on has a
 // poller waiting), from the signal until the run has closed. It does so
-// with the service's worker options, for 8 workflow task pollers and for
-// the service's number, to size that number:
+// with the service's worker options, for 8 and 32 workflow task pollers
+// and for the service's, which scale with the backlog, to size them:
 //
 //	go test -run '^$' -bench Wake -benchtime 2x ./cmd/journeys/
 //
@@ -33,12 +33,20 @@ func BenchmarkWake(b *testing.B) {
 	ts := temporaltest.NewServer()
 	b.Cleanup(ts.Stop)
 	c := ts.GetDefaultClient()
-	for _, pollers := range []int{8, workerOptions.MaxConcurrentWorkflowTaskPollers} {
-		b.Run(fmt.Sprintf("pollers=%d", pollers), func(b *testing.B) {
-			queue := fmt.Sprintf("wake-%d", pollers)
-			opts := workerOptions
-			opts.MaxConcurrentWorkflowTaskPollers = pollers
-			w := worker.New(c, queue, opts)
+	fixed := func(n int) worker.Options {
+		opts := workerOptions
+		opts.WorkflowTaskPollerBehavior = nil
+		opts.MaxConcurrentWorkflowTaskPollers = n
+		return opts
+	}
+	for _, tc := range []struct {
+		pollers string
+		opts    worker.Options
+	}{{"8", fixed(8)}, {"32", fixed(32)}, {"autoscaled", workerOptions}} {
+		pollers := tc.pollers
+		b.Run("pollers="+pollers, func(b *testing.B) {
+			queue := "wake-" + pollers
+			w := worker.New(c, queue, tc.opts)
 			w.RegisterWorkflowWithOptions(awaitEvent, workflow.RegisterOptions{Name: "AwaitEvent"})
 			if err := w.Start(); err != nil {
 				b.Fatal(err)
@@ -46,9 +54,9 @@ func BenchmarkWake(b *testing.B) {
 			defer w.Stop()
 			var ratios []float64
 			for i := 0; b.Loop(); i++ {
-				cached := wake(b, c, queue, fmt.Sprintf("cached-%d-%d", pollers, i), 0)
-				delayed := wake(b, c, queue, fmt.Sprintf("delayed-%d-%d", pollers, i), time.Hour)
-				fmt.Printf("%d pollers: closed p50 %s p99 %s cached, p50 %s p99 %s delayed\n", pollers,
+				cached := wake(b, c, queue, fmt.Sprintf("cached-%s-%d", pollers, i), 0)
+				delayed := wake(b, c, queue, fmt.Sprintf("delayed-%s-%d", pollers, i), time.Hour)
+				fmt.Printf("%s pollers: closed p50 %s p99 %s cached, p50 %s p99 %s delayed\n", pollers,
 					latency(percentile(cached, 50)), latency(percentile(cached, 99)),
 					latency(percentile(delayed, 50)), latency(percentile(delayed, 99)))
 				ratios = append(ratios, percentile(delayed, 99).Seconds()/percentile(cached, 99).Seconds())
