@@ -509,20 +509,22 @@ func table(journeys, plain figures) string {
 	}
 	rows(stretchNames[:], func(f figures) [][2]time.Duration { return f.stretches[:] })
 	rows(touchStretchNames[:], func(f figures) [][2]time.Duration { return f.touchStretches[:] })
+	cpu := func(per string, j, p *serverFigures) {
+		fmt.Fprintf(&sb, "| ↳ the machine's CPU time per %s (its CPUs busy) | %.0f ms (%.0f%%) | %.0f ms (%.0f%%) | | |\n",
+			per, j.cpuPer, 100*j.busy, p.cpuPer, 100*p.busy)
+	}
 	if j, p := journeys.purchases, plain.purchases; j != nil && p != nil {
 		fmt.Fprintf(&sb, "| ↳ during the purchases: the server's signal, a write's wait for its shard, the write, mean | %.1f ms, %.1f ms, %.1f ms | %.1f ms, %.1f ms, %.1f ms | | |\n",
 			j.signalMs, j.waitMs, j.writeMs, p.signalMs, p.waitMs, p.writeMs)
 		fmt.Fprintf(&sb, "| ↳ task writes by matching per purchase (workflow tasks no poller was waiting for) | %.2f | %.2f | | |\n",
 			j.storedPer, p.storedPer)
-		fmt.Fprintf(&sb, "| ↳ the machine's CPU time per purchase (its CPUs busy) | %.0f ms (%.0f%%) | %.0f ms (%.0f%%) | | |\n",
-			j.cpuPer, 100*j.busy, p.cpuPer, 100*p.busy)
+		cpu("purchase", j, p)
 	}
 	if j, p := journeys.burst, plain.burst; j != nil && p != nil {
 		fmt.Fprintf(&sb, "| ↳ history shard writes per user, from enrolling the audience to its last touch | %.1f | %.1f | | |\n", j.writesPer, p.writesPer)
 		fmt.Fprintf(&sb, "| ↳ a write's wait for its shard, then the write, mean | %.0f ms, %.1f ms | %.0f ms, %.1f ms | | |\n",
 			j.waitMs, j.writeMs, p.waitMs, p.writeMs)
-		fmt.Fprintf(&sb, "| ↳ the machine's CPU time per user of the audience (its CPUs busy) | %.0f ms (%.0f%%) | %.0f ms (%.0f%%) | | |\n",
-			j.cpuPer, 100*j.busy, p.cpuPer, 100*p.busy)
+		cpu("user of the audience", j, p)
 	}
 	fmt.Fprintf(&sb, "| warnings and errors logged by the server and workers | %d | %d | | 0 |\n", total(journeys.logs), total(plain.logs))
 	fmt.Fprintf(&sb, "| calls retried (503, Temporal unavailable or timed out) | %d | %d | | 0 |\n", journeys.retries, plain.retries)

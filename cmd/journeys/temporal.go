@@ -149,10 +149,10 @@ func newJobs(c client.Client, store *reporting.Store, m *metrics.Metrics) *activ
 // the backlog keep at least 32 on each queue: there, 32 to 63 on the task
 // queue, and 0.00 and 0.11 of the tasks stored (with at least 8, 8 to 64
 // and 0.00 to 0.70; BenchmarkWake's woken runs then waited for the pollers
-// to scale back up). Activity pollers stay fixed: scaled,
-// they left the multi-process quota test's 100 pushes trickling out at
-// about one a second for a minute after the other sends were done (fixed
-// pollers: all out within 22 s).
+// to scale back up). Activity pollers stay fixed: scaled, they left the
+// multi-process quota test's 100 pushes trickling out at about one a
+// second for a minute after the other sends were done (fixed pollers: all
+// out within 22 s).
 var workerOptions = worker.Options{
 	WorkflowTaskPollerBehavior: worker.NewPollerBehaviorAutoscaling(worker.PollerBehaviorAutoscalingOptions{
 		InitialNumberOfPollers: 32, MinimumNumberOfPollers: 32, MaximumNumberOfPollers: 64,

@@ -43,9 +43,8 @@ func BenchmarkWake(b *testing.B) {
 		pollers string
 		opts    worker.Options
 	}{{"8", fixed(8)}, {"32", fixed(32)}, {"autoscaled", workerOptions}} {
-		pollers := tc.pollers
-		b.Run("pollers="+pollers, func(b *testing.B) {
-			queue := "wake-" + pollers
+		b.Run("pollers="+tc.pollers, func(b *testing.B) {
+			queue := "wake-" + tc.pollers
 			w := worker.New(c, queue, tc.opts)
 			w.RegisterWorkflowWithOptions(awaitEvent, workflow.RegisterOptions{Name: "AwaitEvent"})
 			if err := w.Start(); err != nil {
@@ -54,9 +53,9 @@ func BenchmarkWake(b *testing.B) {
 			defer w.Stop()
 			var ratios []float64
 			for i := 0; b.Loop(); i++ {
-				cached := wake(b, c, queue, fmt.Sprintf("cached-%s-%d", pollers, i), 0)
-				delayed := wake(b, c, queue, fmt.Sprintf("delayed-%s-%d", pollers, i), time.Hour)
-				fmt.Printf("%s pollers: closed p50 %s p99 %s cached, p50 %s p99 %s delayed\n", pollers,
+				cached := wake(b, c, queue, fmt.Sprintf("cached-%s-%d", tc.pollers, i), 0)
+				delayed := wake(b, c, queue, fmt.Sprintf("delayed-%s-%d", tc.pollers, i), time.Hour)
+				fmt.Printf("%s pollers: closed p50 %s p99 %s cached, p50 %s p99 %s delayed\n", tc.pollers,
 					latency(percentile(cached, 50)), latency(percentile(cached, 99)),
 					latency(percentile(delayed, 50)), latency(percentile(delayed, 99)))
 				ratios = append(ratios, percentile(delayed, 99).Seconds()/percentile(cached, 99).Seconds())
