@@ -123,7 +123,7 @@ func TestMetricsAfterARun(t *testing.T) {
 	}
 	// The SDK's metrics reach the registry once a second.
 	sdk := []string{"temporal_workflow_task_schedule_to_start_latency_seconds", "temporal_activity_execution_latency_seconds",
-		"temporal_worker_task_slots_available", "temporal_request_total"}
+		"temporal_worker_task_slots_available", "temporal_request_total", "temporal_request_latency_seconds"}
 	var families map[string]*dto.MetricFamily
 	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(500 * time.Millisecond) {
 		families = scrape(t, addr)
@@ -141,7 +141,7 @@ func TestMetricsAfterARun(t *testing.T) {
 	}
 	for _, name := range sdk {
 		if got := sample(families, name); got <= 0 {
-			t.Errorf("%s = %v, want the SDK's worker metric with a value", name, got)
+			t.Errorf("%s = %v, want the SDK's metric with a value", name, got)
 		}
 	}
 	if t.Failed() {
