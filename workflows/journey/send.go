@@ -106,12 +106,12 @@ func (j *Run) sender(m Message) func(activities.SendInput) workflow.Future {
 	held := limited(j.ctx, m.Channel)
 	if j.in.LocalSends {
 		held = j.heldToRate(m.Channel)
-	}
-	if j.in.LocalSends && !held {
-		ctx := workflow.WithLocalActivityOptions(j.ctx, workflow.LocalActivityOptions{
-			StartToCloseTimeout: time.Minute, RetryPolicy: retry, Summary: summary,
-		})
-		return func(in activities.SendInput) workflow.Future { return workflow.ExecuteLocalActivity(ctx, a.Send, in) }
+		if !held {
+			ctx := workflow.WithLocalActivityOptions(j.ctx, workflow.LocalActivityOptions{
+				StartToCloseTimeout: time.Minute, RetryPolicy: retry, Summary: summary,
+			})
+			return func(in activities.SendInput) workflow.Future { return workflow.ExecuteLocalActivity(ctx, a.Send, in) }
+		}
 	}
 	queue := ""
 	perChannel := j.in.SendQueues || workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1
