@@ -15,14 +15,30 @@ import (
 	"journeys/workflows/kitv1"
 )
 
-// Signal brings a signal to the run of enrollment e. A run still in its
-// start delay (its first step not due yet) does not wake on a plain signal,
-// so it gets a signal-with-start, which reaches the running run and ends
-// the delay; a run that has closed is *serviceerror.NotFound either way.
+// Signal brings a signal to the run of enrollment e; a run that has
+// closed is *serviceerror.NotFound. A run still in its start delay (its
+// first step not due yet) does not wake on a plain signal, so it gets a
+// signal-with-start, which reaches the running run and ends the delay.
 func (s *Service) Signal(ctx context.Context, e reporting.Enrollment, name string, arg any) error {
-	if e.FirstStepAt == nil || !time.Now().Before(*e.FirstStepAt) {
-		return s.Temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, name, arg)
+	signal := func() error { return s.Temporal.SignalWorkflow(ctx, e.WorkflowID, e.RunID, name, arg) }
+	if e.FirstStepAt != nil && time.Now().Before(*e.FirstStepAt) {
+		signal = func() error { return s.signalWithStart(ctx, e, name, arg) }
 	}
+	// The call that finds a run past Temporal's history limits (size, event
+	// count, mutable state) is the one that terminates it, and Temporal
+	// rejects that call as InvalidArgument rather than NotFound; asked
+	// again, it answers as for any closed run. A rejected signal was not
+	// applied, so asking again cannot deliver it twice.
+	err := signal()
+	var rejected *serviceerror.InvalidArgument
+	if errors.As(err, &rejected) {
+		err = signal()
+	}
+	return err
+}
+
+// signalWithStart signals the run of e, which is in its start delay.
+func (s *Service) signalWithStart(ctx context.Context, e reporting.Enrollment, name string, arg any) error {
 	opts := client.StartWorkflowOptions{
 		ID:        e.WorkflowID,
 		TaskQueue: journey.TaskQueue,

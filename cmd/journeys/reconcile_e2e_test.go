@@ -117,30 +117,46 @@ func TestSweepReconcilesUntouchedRuns(t *testing.T) {
 // Temporal terminates it on its own. No event answers 503; the enrollment
 // ends as failed with Temporal's reason; the user can enter again.
 func TestRunPastHistoryLimitIsReconciled(t *testing.T) {
-	limits := dynamicconfig.StaticClient{
-		dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
-		dynamicconfig.HistorySizeLimitError.Key():                   []dynamicconfig.ConstrainedValue{{Value: 100 * 1024}},
-	}
-	ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseServerOptions(temporal.WithDynamicConfigClient(limits)))
-	s := newStack(t, ts, func(c *config) { c.SweepEvery = time.Second })
-	s.mustCall("POST", "/v1/journeys", longJourney("cart", nil), 201, nil)
-	var run enrollment
-	s.mustCall("POST", "/v1/journeys/cart/enrollments", map[string]string{"user_id": "u1"}, 202, &run)
+	for _, c := range []struct {
+		name, role, firstTouch string
+	}{
+		// The run's own workflow task usually finds the history too large;
+		// an event's signal may, depending on which reaches the server first.
+		{"with a worker", "all", "24h"},
+		// With no worker to take the run's first step, which is due at
+		// once, the events' signals pile up and one of them finds the
+		// history too large: Temporal ends the run and rejects that signal.
+		{"an event finds the history too large", "api", "0s"},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			limits := dynamicconfig.StaticClient{
+				dynamicconfig.ForceSearchAttributesCacheRefreshOnRead.Key(): []dynamicconfig.ConstrainedValue{{Value: true}},
+				dynamicconfig.HistorySizeLimitError.Key():                   []dynamicconfig.ConstrainedValue{{Value: 100 * 1024}},
+			}
+			ts := temporaltest.NewServer(temporaltest.WithT(t), temporaltest.WithBaseServerOptions(temporal.WithDynamicConfigClient(limits)))
+			s := newStack(t, ts, func(cfg *config) { cfg.Role, cfg.SweepEvery = c.role, time.Second })
+			j := cartJourney("cart", nil)
+			j["config"] = map[string]any{"touches": []map[string]string{{"after": c.firstTouch, "channel": "push", "template": "cart_offer"}}}
+			s.mustCall("POST", "/v1/journeys", j, 201, nil)
+			var run enrollment
+			s.mustCall("POST", "/v1/journeys/cart/enrollments", map[string]string{"user_id": "u1"}, 202, &run)
 
-	before := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
-	padding := strings.Repeat("x", 30*1024)
-	for i := range 8 {
-		var answer eventAnswer
-		got := s.call("POST", "/v1/events", map[string]any{"event_id": fmt.Sprintf("old-%d", i), "user_id": "u1", "name": "purchase",
-			"occurred_at": before, "properties": map[string]any{"note": padding}}, &answer)
-		if got != 202 {
-			t.Fatalf("event %d = %d, want 202", i, got)
-		}
+			before := time.Now().Add(-time.Hour).UTC().Format(time.RFC3339)
+			padding := strings.Repeat("x", 30*1024)
+			for i := range 8 {
+				var answer eventAnswer
+				got := s.call("POST", "/v1/events", map[string]any{"event_id": fmt.Sprintf("old-%d", i), "user_id": "u1", "name": "purchase",
+					"occurred_at": before, "properties": map[string]any{"note": padding}}, &answer)
+				if got != 202 {
+					t.Fatalf("event %d = %d, want 202", i, got)
+				}
+			}
+			e := s.waitFor("cart", "u1", ended)
+			if e.RunID != run.RunID {
+				t.Fatalf("latest run = %s, want %s", e.RunID, run.RunID)
+			}
+			s.wantEnded("cart", "u1", run.RunID, "failed", "terminated: Workflow history size exceeds limit.")
+			s.mustCall("POST", "/v1/journeys/cart/enrollments", map[string]string{"user_id": "u1"}, 202, nil)
+		})
 	}
-	e := s.waitFor("cart", "u1", ended)
-	if e.RunID != run.RunID {
-		t.Fatalf("latest run = %s, want %s", e.RunID, run.RunID)
-	}
-	s.wantEnded("cart", "u1", run.RunID, "failed", "terminated: Workflow history size exceeds limit.")
-	s.mustCall("POST", "/v1/journeys/cart/enrollments", map[string]string{"user_id": "u1"}, 202, nil)
 }
