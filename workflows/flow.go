@@ -136,7 +136,7 @@ func Flow(ctx workflow.Context, in journey.Input) (journey.Result, error) {
 		return journey.Result{}, err
 	}
 	// Runs started before flows logged their path walk it unlogged.
-	logged := workflow.GetVersion(ctx, flowPathChange, workflow.DefaultVersion, 1) >= 1
+	logged := j.Changed(flowPathChange)
 	id := cfg.Start
 	for steps := 0; !j.Done(); steps++ {
 		n, ok := cfg.Nodes[id]

@@ -250,5 +250,10 @@ func RunInput(typ Type, j reporting.Journey, e reporting.Enrollment, trigger *jo
 		Version: j.Version, Config: j.Config, Holdout: e.Holdout,
 		SendWindow: cmp.Or(j.SendWindow, typ.Plan(j.Config).SendWindow), Transactional: j.Transactional,
 		Match: e.MatchProperty, MatchValue: e.MatchValue, SendQueues: true, LocalSends: true,
+		Changes: changes,
 	}
 }
+
+// changes are the workflow.GetVersion changes of the journey types: runs
+// starting now take every one of them (journey.Run.Changed).
+var changes = []string{flowPathChange}

@@ -104,9 +104,21 @@ func TestFlowEndToEnd(t *testing.T) {
 		if got := r.story(); !slices.Equal(got, want[user]) {
 			t.Errorf("%s: %s %v, want %v", user, r.Status, got, want[user])
 		}
-		s.recordHistory("flow_paths_kit2_localsend_"+user, r.WorkflowID, r.RunID)
+		s.recordHistory("flow_paths_kit2_changes_"+user, r.WorkflowID, r.RunID)
+		// What a run costs Temporal: a change that adds events to these
+		// runs must say why here. Runs started before Input.Changes asked
+		// for the "flow-path-log" version and took two more: its marker
+		// and the search-attribute upsert the SDK makes with every marker
+		// (workflows/testdata/flow_paths_kit2_localsend_*).
+		if got, want := s.historyLength(r.WorkflowID, r.RunID), flowHistoryEvents[user]; got != want {
+			t.Errorf("%s's run has %d history events, want %d", user, got, want)
+		}
 	}
 }
+
+// flowHistoryEvents is how many events each run of TestFlowEndToEnd
+// takes.
+var flowHistoryEvents = map[string]int{"gold": 29, "silver": 26, "buyer": 25}
 
 // TestFlowRunKeepsItsVersion changes a flow while a run is half way: the
 // run finishes on the version it started with, and a run that starts

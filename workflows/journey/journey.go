@@ -194,6 +194,11 @@ type Input struct {
 	// a RatesMarker. Runs started without it send every message as an
 	// activity.
 	LocalSends bool
+	// Changes are the workflow.GetVersion change ids the run takes from its
+	// start (see Run.Changed). Asking Temporal costs a run a marker and a
+	// search-attribute upsert in its history per change, which only runs
+	// started before the change need.
+	Changes []string
 }
 
 // Result is how a run ended.

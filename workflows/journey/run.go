@@ -211,6 +211,14 @@ func (j *Run) steer(cs ControlSignal) {
 	}
 }
 
+// Changed reports whether the run takes change id, a workflow.GetVersion
+// change whose only versions are DefaultVersion and 1: at once for runs
+// started with id in Input.Changes, by asking Temporal for the others,
+// which may have started before the change.
+func (j *Run) Changed(id string) bool {
+	return slices.Contains(j.in.Changes, id) || workflow.GetVersion(j.ctx, id, workflow.DefaultVersion, 1) >= 1
+}
+
 // Done reports whether the run is ending: converted, exited or removed.
 // Every kit call returns at once once it is; journey types with loops check
 // it.
