@@ -57,8 +57,10 @@ func TestFuzzTargets(t *testing.T) {
 			seeds := filepath.Join("testdata", "fuzz", target)
 			before := files(t, seeds)
 			start := time.Now()
+			// One fuzzing worker: go test ./... runs the other packages' tests
+			// beside this one, and the end-to-end ones need the CPU.
 			cmd := exec.CommandContext(ctx, bin, "-test.run", "^$", "-test.fuzz", "^"+target+"$",
-				"-test.fuzztime", fuzzTime.String(), "-test.fuzzcachedir", corpus)
+				"-test.fuzztime", fuzzTime.String(), "-test.fuzzcachedir", corpus, "-test.parallel", "1")
 			out, err := cmd.CombinedOutput()
 			found := slices.DeleteFunc(files(t, seeds), func(f string) bool { return slices.Contains(before, f) })
 			switch {
