@@ -114,7 +114,7 @@ func (j *Run) sender(m Message) func(activities.SendInput) workflow.Future {
 		}
 	}
 	queue := ""
-	perChannel := j.in.SendQueues || workflow.GetVersion(j.ctx, SendQueueChange, workflow.DefaultVersion, 1) >= 1
+	perChannel := j.in.SendQueues || j.Changed(SendQueueChange)
 	if perChannel && held {
 		queue = SendTaskQueue(m.Channel)
 	}
