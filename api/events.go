@@ -31,7 +31,8 @@ type eventResult struct {
 	// Duplicate is true when the event_id was stored before; the event is
 	// then processed no further than it was the first time.
 	Duplicate bool `json:"duplicate"`
-	// Signalled counts the active runs the event reached as a goal or exit.
+	// Signalled counts the active runs the event goes to, after the answer:
+	// as a goal, an exit or an event they wait for.
 	Signalled int `json:"signalled"`
 	// Entries are the journeys the event is the entry event of, and what it
 	// did to each.

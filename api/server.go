@@ -101,6 +101,16 @@ type Config struct {
 	// EnvProviders names the provider the environment configures for each
 	// channel, which workspaces without their own use; absent is the console.
 	EnvProviders map[channels.Channel]string
+	// Runs enrolls users and brings events to their runs; nil is
+	// NewRuns(cfg).
+	Runs *runs.Service
+}
+
+// NewRuns returns the runs of cfg's store and Temporal, which bring each
+// event to its runs before its answer; set Deliveries to bring them after.
+func NewRuns(cfg Config) *runs.Service {
+	return &runs.Service{Store: cfg.Store, Temporal: cfg.Temporal, Metrics: cfg.Metrics, Log: cfg.Log,
+		Reconciler: &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}}
 }
 
 // New returns the API as an http.Handler.
@@ -113,8 +123,10 @@ func New(cfg Config) http.Handler {
 	if cfg.AdminKey != "" {
 		s.adminKeyHash = hashKey(cfg.AdminKey)
 	}
-	s.runs = &runs.Service{Store: cfg.Store, Temporal: cfg.Temporal, Metrics: cfg.Metrics, Log: cfg.Log,
-		Reconciler: &activities.Reconciler{Store: cfg.Store, Temporal: cfg.Temporal}}
+	s.runs = cfg.Runs
+	if s.runs == nil {
+		s.runs = NewRuns(cfg)
+	}
 	s.unsubscribeSecret = cfg.UnsubscribeSecret
 	s.failures = newFailureLimiter(cfg.FailedKeysPerMinute, cfg.FailedKeysBurst)
 	s.keys = newKeyCache(keyTTL)

@@ -29,6 +29,7 @@ type Metrics struct {
 	providerLatency *prometheus.HistogramVec
 	notSent         *prometheus.CounterVec
 	events          *prometheus.CounterVec
+	deliveries      *prometheus.CounterVec
 	scope           io.Closer
 	temporal        client.MetricsHandler
 }
@@ -67,8 +68,12 @@ func New() *Metrics {
 			Name: "journeys_events_ingested_total",
 			Help: "Events received, by outcome: stored, or duplicate (an event_id already stored).",
 		}, []string{"outcome"}),
+		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "journeys_events_delivered_total",
+			Help: "Stored events brought to their runs, by outcome: delivered after the answer, left_to_sweep (queue full, stopping or Temporal refused), or redelivered by the sweep.",
+		}, []string{"outcome"}),
 	}
-	r.MustRegister(m.requests, m.enrollments, m.runsEnded, m.sends, m.providerLatency, m.notSent, m.events,
+	r.MustRegister(m.requests, m.enrollments, m.runsEnded, m.sends, m.providerLatency, m.notSent, m.events, m.deliveries,
 		collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
 
 	// The SDK's metrics go through tally, its Prometheus integration
@@ -154,4 +159,13 @@ func (m *Metrics) EventIngested(outcome string) {
 		return
 	}
 	m.events.WithLabelValues(outcome).Inc()
+}
+
+// EventsDelivered counts n stored events brought to their runs, or left to
+// the sweep.
+func (m *Metrics) EventsDelivered(outcome string, n int) {
+	if m == nil || n == 0 {
+		return
+	}
+	m.deliveries.WithLabelValues(outcome).Add(float64(n))
 }

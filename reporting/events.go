@@ -1,12 +1,16 @@
 package reporting
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
+
+	"github.com/lib/pq"
 )
 
 // Event is something a user did, as the app reported it.
@@ -16,6 +20,9 @@ type Event struct {
 	Name       string          `db:"name" json:"name"`
 	Properties json.RawMessage `db:"properties" json:"properties,omitempty"`
 	OccurredAt time.Time       `db:"occurred_at" json:"occurred_at"`
+	// Delivered is true once the event is brought to the runs it
+	// concerns (see InsertEvent).
+	Delivered bool `db:"delivered" json:"-"`
 }
 
 // MatchValue returns the value of property key in an event's properties
@@ -40,23 +47,36 @@ func MatchValue(props map[string]any, key string) string {
 }
 
 // InsertEvent stores e unless an event with the same id is stored already,
-// and returns the stored event; inserted tells which happened.
-func (s *Store) InsertEvent(ctx context.Context, e Event) (stored Event, inserted bool, err error) {
+// and returns the stored event; inserted tells which happened. A new event
+// is stored as not delivered to its runs yet: EventsDelivered marks it
+// delivered, and until then ClaimUndeliveredEvents takes it once
+// redeliverAfter has passed.
+func (s *Store) InsertEvent(ctx context.Context, e Event, redeliverAfter time.Duration) (stored Event, inserted bool, err error) {
 	ws, err := scope(ctx, "insert event")
 	if err != nil {
 		return Event{}, false, err
 	}
 	const insert = `
-	INSERT INTO events (workspace_id, event_id, user_id, name, properties, occurred_at)
-	VALUES ($6, $1, $2, $3, $4, $5)
-	ON CONFLICT (workspace_id, event_id) DO NOTHING
-	RETURNING event_id, user_id, name, properties, occurred_at`
-	const get = `SELECT event_id, user_id, name, properties, occurred_at FROM events WHERE workspace_id = $2 AND event_id = $1`
+	WITH stored AS (
+		INSERT INTO events (workspace_id, event_id, user_id, name, properties, occurred_at)
+		VALUES ($6, $1, $2, $3, $4, $5)
+		ON CONFLICT (workspace_id, event_id) DO NOTHING
+		RETURNING workspace_id, event_id, user_id, name, properties, occurred_at
+	), undelivered AS (
+		INSERT INTO event_deliveries (workspace_id, event_id, deliver_by)
+		SELECT workspace_id, event_id, now() + make_interval(secs => $7) FROM stored
+	)
+	SELECT event_id, user_id, name, properties, occurred_at, false AS delivered FROM stored`
+	const get = `
+	SELECT e.event_id, e.user_id, e.name, e.properties, e.occurred_at, NOT EXISTS (
+		SELECT 1 FROM event_deliveries d WHERE d.workspace_id = e.workspace_id AND d.event_id = e.event_id
+	) AS delivered
+	FROM events e WHERE e.workspace_id = $2 AND e.event_id = $1`
 	props := e.Properties
 	if len(props) == 0 {
 		props = json.RawMessage(`{}`)
 	}
-	err = s.db.GetContext(ctx, &stored, insert, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt, ws)
+	err = s.db.GetContext(ctx, &stored, insert, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt, ws, redeliverAfter.Seconds())
 	if err == nil {
 		return stored, true, nil
 	}
@@ -67,6 +87,68 @@ func (s *Store) InsertEvent(ctx context.Context, e Event) (stored Event, inserte
 		return Event{}, false, fmt.Errorf("get event: %w", err)
 	}
 	return stored, false, nil
+}
+
+// EventKey names a stored event of any workspace.
+type EventKey struct {
+	Workspace string `db:"workspace_id"`
+	EventID   string `db:"event_id"`
+}
+
+// UndeliveredEvent is an event whose delivery to its runs is overdue.
+type UndeliveredEvent struct {
+	Event
+	Workspace  string    `db:"workspace_id"`
+	ReceivedAt time.Time `db:"received_at"`
+}
+
+// EventsDelivered marks events, of any workspace, as brought to their runs.
+func (s *Store) EventsDelivered(ctx context.Context, keys []EventKey) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	workspaces, ids := make([]string, len(keys)), make([]string, len(keys))
+	for i, k := range keys {
+		workspaces[i], ids[i] = k.Workspace, k.EventID
+	}
+	const q = `
+	DELETE FROM event_deliveries d
+	USING unnest($1::text[], $2::text[]) AS k (workspace_id, event_id)
+	WHERE d.workspace_id = k.workspace_id AND d.event_id = k.event_id`
+	if _, err := s.db.ExecContext(ctx, q, pq.Array(workspaces), pq.Array(ids)); err != nil {
+		return fmt.Errorf("mark events delivered: %w", err)
+	}
+	return nil
+}
+
+// ClaimUndeliveredEvents takes up to limit events, of any workspace, that
+// are not delivered and whose time to be is past (see InsertEvent), and
+// moves that time lease ahead: no other claim takes them meanwhile, and those the claimer
+// does not mark delivered are taken again after it. They come in the order
+// they were received.
+func (s *Store) ClaimUndeliveredEvents(ctx context.Context, lease time.Duration, limit int) ([]UndeliveredEvent, error) {
+	const q = `
+	WITH claimed AS (
+		UPDATE event_deliveries d SET deliver_by = now() + make_interval(secs => $1)
+		FROM (
+			SELECT workspace_id, event_id FROM event_deliveries
+			WHERE deliver_by <= now()
+			ORDER BY deliver_by LIMIT $2
+			FOR UPDATE SKIP LOCKED
+		) due
+		WHERE d.workspace_id = due.workspace_id AND d.event_id = due.event_id
+		RETURNING d.workspace_id, d.event_id
+	)
+	SELECT e.workspace_id, e.event_id, e.user_id, e.name, e.properties, e.occurred_at, e.received_at
+	FROM claimed JOIN events e USING (workspace_id, event_id)`
+	var out []UndeliveredEvent
+	if err := s.db.SelectContext(ctx, &out, q, lease.Seconds(), limit); err != nil {
+		return nil, fmt.Errorf("claim undelivered events: %w", err)
+	}
+	slices.SortFunc(out, func(a, b UndeliveredEvent) int {
+		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.EventID, b.EventID))
+	})
+	return out, nil
 }
 
 // EntryOutcome is what an entry event did to a journey.

@@ -3,10 +3,8 @@ package runs
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 
-	"go.temporal.io/api/serviceerror"
 	"golang.org/x/sync/errgroup"
 
 	"journeys/reporting"
@@ -19,7 +17,8 @@ type EventResult struct {
 	// Duplicate is true when the event_id was stored before; the event is
 	// then processed no further than it was the first time.
 	Duplicate bool
-	// Signalled counts the active runs the event reached.
+	// Signalled counts the active runs the event goes to; for a
+	// duplicate, 0 once the first copy reached them.
 	Signalled int
 	// Entries are the journeys the event is the entry event of, and what it
 	// did to each.
@@ -64,11 +63,13 @@ func (e *EntryError) Unwrap() error { return e.Err }
 
 // Ingest stores ev, brings it to the user's active runs of journeys that
 // listen to it, and enrolls the user into journeys it is the entry event
-// of. A repeated event_id is stored once and acts as the stored event did:
-// it is signalled again, which the runs ignore, so that a client retrying
-// after a failed request cannot lose the signal; journeys it already
-// entered are not entered again. Failures to reach a run are
-// *UnreachableError, to enroll *EntryError.
+// of. With s.Deliveries the runs get the event after Ingest returns, from
+// the store if need be (see Deliveries); without, before, and a failure to
+// reach a run is *UnreachableError. A repeated event_id is stored once and
+// acts as the stored event did: it is brought again to the runs it
+// concerns if its delivery is not done (the runs take an event_id once),
+// and journeys it already entered are not entered again. Failures to enroll
+// are *EntryError.
 func (s *Service) Ingest(ctx context.Context, ev reporting.Event) (EventResult, error) {
 	// The event is stored while the runs and journeys it concerns are looked
 	// up: three round trips to Postgres in the time of one. A repeated
@@ -81,7 +82,7 @@ func (s *Service) Ingest(ctx context.Context, ev reporting.Event) (EventResult, 
 	)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() (err error) {
-		stored, inserted, err = s.Store.InsertEvent(gctx, ev)
+		stored, inserted, err = s.Store.InsertEvent(gctx, ev, s.redeliverAfter())
 		return err
 	})
 	g.Go(func() (err error) {
@@ -103,23 +104,12 @@ func (s *Service) Ingest(ctx context.Context, ev reporting.Event) (EventResult, 
 	} else {
 		s.Metrics.EventIngested("duplicate")
 	}
-	var props map[string]any
-	_ = json.Unmarshal(stored.Properties, &props)
-	signal := journey.Event{EventID: stored.EventID, Name: stored.Name, OccurredAt: stored.OccurredAt, Properties: props}
-
-	for _, e := range runs {
-		err := s.Signal(ctx, e, journey.EventSignalName, signal)
-		var gone *serviceerror.NotFound
-		if errors.As(err, &gone) {
-			s.reconcile(ctx, e)
-			continue
+	signal := signalOf(stored)
+	if !stored.Delivered {
+		if err := s.deliver(ctx, stored, runs, signal); err != nil {
+			return EventResult{}, err
 		}
-		if err != nil {
-			s.log().WarnContext(ctx, "event stored but not brought to a run", "event_id", stored.EventID,
-				"workflow_id", e.WorkflowID, "run_id", e.RunID, "error", err)
-			return EventResult{}, &UnreachableError{JourneyID: e.JourneyID, Err: err}
-		}
-		res.Signalled++
+		res.Signalled = len(runs)
 	}
 
 	// Only a repeated event can have entered journeys already.
@@ -142,6 +132,33 @@ func (s *Service) Ingest(ctx context.Context, ev reporting.Event) (EventResult, 
 		res.Entries = append(res.Entries, entry)
 	}
 	return res, nil
+}
+
+// signalOf is ev as its runs get it.
+func signalOf(ev reporting.Event) journey.Event {
+	var props map[string]any
+	_ = json.Unmarshal(ev.Properties, &props)
+	return journey.Event{EventID: ev.EventID, Name: ev.Name, OccurredAt: ev.OccurredAt, Properties: props}
+}
+
+// deliver brings the stored event ev to runs: after the answer through
+// s.Deliveries, else at once, marking it delivered.
+func (s *Service) deliver(ctx context.Context, ev reporting.Event, runs []reporting.Enrollment, signal journey.Event) error {
+	ws, err := reporting.WorkspaceOf(ctx)
+	if err != nil {
+		return err
+	}
+	if s.Deliveries != nil {
+		if !s.Deliveries.add(delivery{workspace: ws, event: signal, runs: runs}, ev.UserID) {
+			s.Metrics.EventsDelivered("left_to_sweep", 1)
+		}
+		return nil
+	}
+	if err := s.signalRuns(ctx, runs, signal); err != nil {
+		s.log().WarnContext(ctx, "event stored but not brought to a run", "event_id", ev.EventID, "error", err)
+		return err
+	}
+	return s.Store.EventsDelivered(ctx, []reporting.EventKey{{Workspace: ws, EventID: ev.EventID}})
 }
 
 // route looks up, at once, the active runs ev concerns and the journeys it

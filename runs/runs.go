@@ -1,8 +1,8 @@
 // Package runs is the client side of journey runs: enrolling users, which
-// starts their runs, bringing events and removals to the runs, and starting
-// the sweep of runs Temporal closed. The API, entry events and background
-// jobs all go through it; the runs themselves, deterministic code, are in
-// workflows.
+// starts their runs, bringing events (after their answers, see Deliveries)
+// and removals to the runs, and starting the sweep of runs Temporal
+// closed. The API, entry events and background jobs all go through it;
+// the runs themselves, deterministic code, are in workflows.
 package runs
 
 import (
@@ -32,7 +32,9 @@ type Store interface {
 	SetEnrollmentRun(ctx context.Context, id int64, runID string, firstStepAt *time.Time) error
 	RemoveEnrollment(ctx context.Context, e reporting.Enrollment, reason string) error
 	// Events.
-	InsertEvent(ctx context.Context, e reporting.Event) (reporting.Event, bool, error)
+	InsertEvent(ctx context.Context, e reporting.Event, redeliverAfter time.Duration) (reporting.Event, bool, error)
+	EventsDelivered(ctx context.Context, keys []reporting.EventKey) error
+	ClaimUndeliveredEvents(ctx context.Context, lease time.Duration, limit int) ([]reporting.UndeliveredEvent, error)
 	ActiveEnrollmentsForEvent(ctx context.Context, ev reporting.Event) ([]reporting.Enrollment, error)
 	JourneysEnteredBy(ctx context.Context, name string) ([]reporting.Journey, error)
 	Entries(ctx context.Context, eventID string) (map[string]reporting.EntryOutcome, error)
@@ -59,6 +61,9 @@ type Service struct {
 	// Log takes the failures that are left to the sweep; nil is
 	// slog.Default().
 	Log *slog.Logger
+	// Deliveries, when set, brings events to their runs after Ingest
+	// returns; nil brings them before.
+	Deliveries *Deliveries
 }
 
 func (s *Service) log() *slog.Logger {

@@ -17,6 +17,7 @@ import (
 
 	"journeys/channels"
 	"journeys/metrics"
+	"journeys/runs"
 )
 
 // config is the service's configuration, read from the environment, with
@@ -55,6 +56,9 @@ type config struct {
 	// closed behind the service's back; 0 is workflows.DefaultSweepEvery.
 	// Not a setting: tests shorten it.
 	SweepEvery time.Duration
+	// Deliveries sizes the delivery of events to their runs after their
+	// answers; zero values are the defaults.
+	Deliveries runs.DeliveryOptions
 }
 
 // httpTimeouts bound how long one client may hold a connection to the

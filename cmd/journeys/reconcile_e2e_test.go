@@ -58,9 +58,9 @@ func (s *stack) wantEnded(journeyID, user, runID, status, reason string) {
 
 // TestTerminatedRunsAreReconciled terminates runs in Temporal, as an
 // operator would, and checks that the service meets each: enrolling the
-// user again starts a new run, and a purchase reaches no dead run and
-// answers 202. Either way the old enrollment ends as removed with
-// Temporal's reason, and the report counts it.
+// user again starts a new run, and a purchase answers 202 and, brought to
+// the dead run after, finds it gone. Either way the old enrollment ends as
+// removed with Temporal's reason, and the report counts it.
 func TestTerminatedRunsAreReconciled(t *testing.T) {
 	s := startStack(t)
 	s.mustCall("POST", "/v1/journeys", longJourney("cart", nil), 201, nil)
@@ -77,9 +77,10 @@ func TestTerminatedRunsAreReconciled(t *testing.T) {
 	var answer eventAnswer
 	got := s.call("POST", "/v1/events", map[string]any{"event_id": "p2", "user_id": "u2", "name": "purchase",
 		"properties": map[string]any{"revenue": 120}}, &answer)
-	if got != 202 || answer.Signalled != 0 {
-		t.Errorf("purchase for a terminated run = %d %+v, want 202 reaching no run", got, answer)
+	if got != 202 || answer.Signalled != 1 {
+		t.Errorf("purchase for a terminated run = %d %+v, want 202 going to the run the store lists", got, answer)
 	}
+	s.waitFor("cart", "u2", ended)
 	s.wantEnded("cart", "u2", old.RunID, "removed", "terminated: cleanup")
 	s.mustCall("POST", "/v1/journeys/cart/enrollments", map[string]string{"user_id": "u2"}, 202, nil)
 

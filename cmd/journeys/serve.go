@@ -124,9 +124,20 @@ func runService(ctx context.Context, cfg config, store *reporting.Store, c clien
 		return fmt.Errorf("JOURNEYS_HTTP_ADDR: %w", err)
 	}
 	timeouts := cfg.HTTP.orDefaults()
-	srv := newHTTPServer(api.New(api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, AdminKey: cfg.AdminKey, Log: log,
+	apiCfg := api.Config{Store: store, Temporal: c, APIKey: cfg.APIKey, AdminKey: cfg.AdminKey, Log: log,
 		TemporalUIURL: cfg.TemporalUIURL, Namespace: cfg.Namespace, UnsubscribeSecret: []byte(cfg.APIKey),
-		BulkTimeout: timeouts.Bulk, Metrics: cfg.Metrics, Sealer: sealer, EnvProviders: envProviderNames(cfg.Channels)}), timeouts)
+		BulkTimeout: timeouts.Bulk, Metrics: cfg.Metrics, Sealer: sealer, EnvProviders: envProviderNames(cfg.Channels)}
+	// Events are answered once stored and brought to their runs after;
+	// those in the queues when the API stops get the rest of the grace.
+	apiCfg.Runs = api.NewRuns(apiCfg)
+	apiCfg.Runs.Deliveries = runs.NewDeliveries(apiCfg.Runs, cfg.Deliveries)
+	apiCfg.Runs.Deliveries.Start()
+	defer func() {
+		drain, cancel := context.WithTimeout(context.WithoutCancel(ctx), grace)
+		defer cancel()
+		apiCfg.Runs.Deliveries.Stop(drain)
+	}()
+	srv := newHTTPServer(api.New(apiCfg), timeouts)
 	if ready != nil {
 		ready(l.Addr().String())
 	}

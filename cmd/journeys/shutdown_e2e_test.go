@@ -5,15 +5,16 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"net/http/httptrace"
+	"slices"
 	"testing"
 	"time"
 )
 
-// TestGracefulStop stops the service as SIGTERM does while a request is
+// TestGracefulStop stops the service as SIGTERM does while an event is
 // still arriving and a webhook send waits on a slow receiver: the API
-// stops taking connections at once but answers the request in flight,
-// and the worker lets the send finish and record itself before the
-// service returns.
+// stops taking connections at once but answers the event in flight and
+// brings it to its run, and the worker lets the send finish and record
+// itself before the service returns.
 func TestGracefulStop(t *testing.T) {
 	arrived, release := make(chan struct{}), make(chan struct{})
 	receiver := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -30,7 +31,8 @@ func TestGracefulStop(t *testing.T) {
 	j["config"] = map[string]any{"touches": []map[string]string{{"after": "1s", "channel": "webhook", "template": "cart_offer"}}, "final_wait": "1s"}
 	s.mustCall("POST", "/v1/journeys", j, 201, nil)
 	s.mustCall("PUT", "/v1/users/u1", map[string]any{"email": "u1@example.com"}, 200, nil)
-	s.mustCall("POST", "/v1/journeys/slow/enrollments", map[string]string{"user_id": "u1"}, 202, nil)
+	var run enrollment
+	s.mustCall("POST", "/v1/journeys/slow/enrollments", map[string]string{"user_id": "u1"}, 202, &run)
 	select {
 	case <-arrived:
 	case <-time.After(2 * time.Minute):
@@ -73,7 +75,7 @@ func TestGracefulStop(t *testing.T) {
 		t.Fatalf("the service returned (%v) with a request in flight", err)
 	default:
 	}
-	io.WriteString(writeBody, ` "name": "browsed"}`)
+	io.WriteString(writeBody, ` "name": "purchase"}`)
 	writeBody.Close()
 	if resp := <-answered; resp == nil || resp.StatusCode != http.StatusAccepted {
 		t.Errorf("request in flight answered %v, want 202", resp)
@@ -92,5 +94,11 @@ func TestGracefulStop(t *testing.T) {
 	var status string
 	if err := s.store.DB().GetContext(t.Context(), &status, `SELECT status FROM deliveries`); err != nil || status != "sent" {
 		t.Errorf("delivery after the stop: %q %v, want the send finished and recorded as sent", status, err)
+	}
+	var delivered bool
+	if err := s.store.DB().GetContext(t.Context(), &delivered, `SELECT NOT EXISTS (SELECT 1 FROM event_deliveries WHERE event_id = 'e1')`); err != nil || !delivered ||
+		!slices.Contains(s.signalledEvents(run.WorkflowID, run.RunID), "e1") {
+		t.Errorf("event answered during the stop: marked delivered %v (%v), in the run's history %v; want both",
+			delivered, err, s.signalledEvents(run.WorkflowID, run.RunID))
 	}
 }
