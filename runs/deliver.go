@@ -13,13 +13,12 @@ import (
 	"journeys/workflows/journey"
 )
 
-// DefaultRedeliverAfter is how long an event's own delivery, right after
-// its answer, has to bring it to its runs before the sweep of undelivered
-// events takes it over.
-const DefaultRedeliverAfter = 30 * time.Second
-
 // Defaults of DeliveryOptions.
 const (
+	// defaultRedeliverAfter is how long an event's own delivery, right
+	// after its answer, has to bring it to its runs before the sweep of
+	// undelivered events takes it over.
+	defaultRedeliverAfter  = 30 * time.Second
 	defaultDeliveryWorkers = 32
 	defaultDeliveryQueue   = 256
 	defaultSweepEvents     = 10 * time.Second
@@ -45,7 +44,7 @@ type DeliveryOptions struct {
 	// delivered (10s).
 	SweepEvery time.Duration
 	// RedeliverAfter is how long after it is stored an event nobody
-	// delivered is the sweep's (DefaultRedeliverAfter).
+	// delivered is the sweep's (30s).
 	RedeliverAfter time.Duration
 }
 
@@ -96,7 +95,7 @@ func NewDeliveries(svc *Service, o DeliveryOptions) *Deliveries {
 		o.SweepEvery = defaultSweepEvents
 	}
 	if o.RedeliverAfter <= 0 {
-		o.RedeliverAfter = DefaultRedeliverAfter
+		o.RedeliverAfter = defaultRedeliverAfter
 	}
 	d := &Deliveries{svc: svc, queues: make([]chan delivery, o.Workers), seed: maphash.MakeSeed(), every: o.SweepEvery, after: o.RedeliverAfter,
 		marks: make(chan reporting.EventKey, markBatch), stop: make(chan struct{})}
@@ -221,22 +220,21 @@ func (d *Deliveries) sweep() {
 		case <-d.stop:
 			return
 		case <-tick.C:
-			if _, err := d.svc.Redeliver(d.ctx); err != nil {
+			if err := d.svc.sweepUndelivered(d.ctx); err != nil {
 				d.svc.log().Warn("sweep of undelivered events", "error", err)
 			}
 		}
 	}
 }
 
-// Redeliver brings the events whose delivery is overdue to the runs they
-// concern now, and marks them delivered; it returns how many it delivered.
-// An event it cannot deliver is taken again a minute later.
-func (s *Service) Redeliver(ctx context.Context) (int, error) {
-	n := 0
+// sweepUndelivered brings the events whose delivery is overdue to the
+// runs they concern now, and marks them delivered. An event it cannot
+// deliver is taken again a minute later.
+func (s *Service) sweepUndelivered(ctx context.Context) error {
 	for {
 		due, err := s.Store.ClaimUndeliveredEvents(ctx, sweepLease, sweepBatch)
 		if err != nil {
-			return n, err
+			return err
 		}
 		var delivered []reporting.EventKey
 		for _, ev := range due {
@@ -248,12 +246,11 @@ func (s *Service) Redeliver(ctx context.Context) (int, error) {
 			delivered = append(delivered, reporting.EventKey{Workspace: ev.Workspace, EventID: ev.EventID})
 		}
 		if err := s.Store.EventsDelivered(ctx, delivered); err != nil {
-			return n, err
+			return err
 		}
-		n += len(delivered)
 		s.Metrics.EventsDelivered("redelivered", len(delivered))
 		if len(due) < sweepBatch {
-			return n, nil
+			return nil
 		}
 	}
 }
@@ -270,7 +267,7 @@ func (s *Service) redeliver(ctx context.Context, ev reporting.Event) error {
 // redeliverAfter is how long a new event has before the sweep delivers it.
 func (s *Service) redeliverAfter() time.Duration {
 	if s.Deliveries == nil {
-		return DefaultRedeliverAfter
+		return defaultRedeliverAfter
 	}
 	return s.Deliveries.after
 }
