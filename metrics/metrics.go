@@ -70,7 +70,7 @@ func New() *Metrics {
 		}, []string{"outcome"}),
 		deliveries: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "journeys_events_delivered_total",
-			Help: "Stored events brought to their runs, by outcome: delivered after the answer, left_to_sweep (queue full, stopping or Temporal refused), or redelivered by the sweep.",
+			Help: "Stored events brought to their runs, by outcome: delivered after the answer, left_to_sweep (queue full, stopping or Temporal refused), redelivered by the sweep, or given_up by it once a day old.",
 		}, []string{"outcome"}),
 	}
 	r.MustRegister(m.requests, m.enrollments, m.runsEnded, m.sends, m.providerLatency, m.notSent, m.events, m.deliveries,

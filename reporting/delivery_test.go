@@ -2,6 +2,7 @@ package reporting_test
 
 import (
 	"context"
+	"math"
 	"slices"
 	"sync"
 	"testing"
@@ -49,7 +50,7 @@ func TestUndeliveredEventsAreClaimedOnce(t *testing.T) {
 	)
 	for range 2 {
 		claims.Go(func() {
-			due, err := s.ClaimUndeliveredEvents(context.Background(), time.Hour, 10)
+			due, err := s.ClaimUndeliveredEvents(context.Background(), time.Hour, time.Hour, 10)
 			if err != nil {
 				t.Error(err)
 			}
@@ -65,7 +66,7 @@ func TestUndeliveredEventsAreClaimedOnce(t *testing.T) {
 	if want := []string{"default/due-1", "default/due-3", "shop/due-2"}; !slices.Equal(taken, want) {
 		t.Errorf("claimed %v, want %v", taken, want)
 	}
-	if again, err := s.ClaimUndeliveredEvents(context.Background(), time.Hour, 10); err != nil || len(again) != 0 {
+	if again, err := s.ClaimUndeliveredEvents(context.Background(), time.Hour, time.Hour, 10); err != nil || len(again) != 0 {
 		t.Errorf("claim within the lease = %v, %v; want nothing", again, err)
 	}
 
@@ -77,7 +78,7 @@ func TestUndeliveredEventsAreClaimedOnce(t *testing.T) {
 	if err := s.EventsDelivered(shop, []reporting.EventKey{{Workspace: "shop", EventID: "due-2"}}); err != nil {
 		t.Fatal(err)
 	}
-	due, err := s.ClaimUndeliveredEvents(context.Background(), time.Hour, 10)
+	due, err := s.ClaimUndeliveredEvents(context.Background(), time.Hour, time.Hour, 10)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -87,5 +88,85 @@ func TestUndeliveredEventsAreClaimedOnce(t *testing.T) {
 	}
 	if want := []string{"due-1", "due-3"}; !slices.Equal(ids, want) {
 		t.Errorf("claimed after the lease %v, want %v", ids, want)
+	}
+}
+
+// TestRefusedEventsBackOffThenAreGivenUp claims an event again and again
+// and checks that each claim counts the attempt and holds the event back
+// twice as long as the one before, up to the longest lease; that a failed
+// attempt keeps its reason; and that an event given up is claimed no more,
+// yet still not delivered when it is sent again.
+func TestRefusedEventsBackOffThenAreGivenUp(t *testing.T) {
+	s, _ := dbtest.New(t)
+	ctx := dbtest.Ctx()
+	if _, _, err := s.InsertEvent(ctx, reporting.Event{EventID: "refused", UserID: "u1", Name: "purchase"}, 0); err != nil {
+		t.Fatal(err)
+	}
+	key := reporting.EventKey{Workspace: reporting.DefaultWorkspace, EventID: "refused"}
+	type row struct {
+		Attempts  int     `db:"attempts"`
+		HeldFor   float64 `db:"held_for"` // seconds until deliver_by
+		LastError *string `db:"last_error"`
+		GaveUp    bool    `db:"gave_up"`
+	}
+	read := func() row {
+		t.Helper()
+		var r row
+		err := s.DB().Get(&r, `SELECT attempts,
+			CASE WHEN isfinite(deliver_by) THEN extract(epoch FROM deliver_by - now())::float8 ELSE 'Infinity' END AS held_for, last_error, gave_up_at IS NOT NULL AS gave_up
+			FROM event_deliveries WHERE event_id = 'refused'`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r
+	}
+	claim := func() []reporting.UndeliveredEvent {
+		t.Helper()
+		due, err := s.ClaimUndeliveredEvents(context.Background(), time.Minute, 3*time.Minute, 10)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return due
+	}
+	due := func() {
+		t.Helper()
+		if _, err := s.DB().Exec(`UPDATE event_deliveries SET deliver_by = now() WHERE deliver_by <> 'infinity'`); err != nil {
+			t.Fatal(err)
+		}
+	}
+
+	// A minute, two, four capped at three.
+	for i, want := range []float64{60, 120, 180} {
+		got := claim()
+		if len(got) != 1 || got[0].Attempts != i+1 {
+			t.Fatalf("claim %d = %+v; want the event at attempt %d", i+1, got, i+1)
+		}
+		if r := read(); r.Attempts != i+1 || r.HeldFor < want-5 || r.HeldFor > want+1 {
+			t.Errorf("after claim %d: attempts %d, held for %.0fs; want %d, %.0fs", i+1, r.Attempts, r.HeldFor, i+1, want)
+		}
+		due()
+	}
+
+	if err := s.EventNotDelivered(ctx, key, "temporal refused the signal", false); err != nil {
+		t.Fatal(err)
+	}
+	if r := read(); r.LastError == nil || *r.LastError != "temporal refused the signal" || r.GaveUp || r.HeldFor > 1 {
+		t.Errorf("after a failed attempt: %+v; want the reason kept, not given up, still due", r)
+	}
+	if len(claim()) != 1 {
+		t.Fatal("a failed event was not claimed again")
+	}
+	if err := s.EventNotDelivered(ctx, key, "still refused", true); err != nil {
+		t.Fatal(err)
+	}
+	due()
+	if r := read(); r.LastError == nil || *r.LastError != "still refused" || !r.GaveUp || !math.IsInf(r.HeldFor, 1) {
+		t.Errorf("after giving up: %+v; want the last reason, gave_up_at and no time to be delivered by", r)
+	}
+	if got := claim(); len(got) != 0 {
+		t.Errorf("claimed a given-up event: %+v", got)
+	}
+	if got, inserted, err := s.InsertEvent(ctx, reporting.Event{EventID: "refused", UserID: "u1", Name: "purchase"}, 0); err != nil || inserted || got.Delivered {
+		t.Errorf("the given-up event sent again = %+v, inserted %v, %v; want stored before and not delivered", got, inserted, err)
 	}
 }

@@ -100,6 +100,8 @@ type UndeliveredEvent struct {
 	Event
 	Workspace  string    `db:"workspace_id"`
 	ReceivedAt time.Time `db:"received_at"`
+	// Attempts counts the claims that took it, this one included.
+	Attempts int `db:"attempts"`
 }
 
 // EventsDelivered marks events, of any workspace, as brought to their runs.
@@ -123,32 +125,51 @@ func (s *Store) EventsDelivered(ctx context.Context, keys []EventKey) error {
 
 // ClaimUndeliveredEvents takes up to limit events, of any workspace, that
 // are not delivered and whose time to be is past (see InsertEvent), and
-// moves that time lease ahead: no other claim takes them meanwhile, and those the claimer
-// does not mark delivered are taken again after it. They come in the order
-// they were received.
-func (s *Store) ClaimUndeliveredEvents(ctx context.Context, lease time.Duration, limit int) ([]UndeliveredEvent, error) {
+// counts the attempt. It moves that time ahead by lease, doubled for each
+// earlier attempt up to maxLease: no other claim takes them meanwhile, and
+// those the claimer does not mark delivered are taken again after it, less
+// often the longer Temporal refuses them. They come in the order they were
+// received.
+func (s *Store) ClaimUndeliveredEvents(ctx context.Context, lease, maxLease time.Duration, limit int) ([]UndeliveredEvent, error) {
 	const q = `
 	WITH claimed AS (
-		UPDATE event_deliveries d SET deliver_by = now() + make_interval(secs => $1)
+		UPDATE event_deliveries d SET attempts = d.attempts + 1,
+			deliver_by = now() + least(make_interval(secs => $1 * power(2, least(d.attempts, 30))), make_interval(secs => $2))
 		FROM (
 			SELECT workspace_id, event_id FROM event_deliveries
 			WHERE deliver_by <= now()
-			ORDER BY deliver_by LIMIT $2
+			ORDER BY deliver_by LIMIT $3
 			FOR UPDATE SKIP LOCKED
 		) due
 		WHERE d.workspace_id = due.workspace_id AND d.event_id = due.event_id
-		RETURNING d.workspace_id, d.event_id
+		RETURNING d.workspace_id, d.event_id, d.attempts
 	)
-	SELECT e.workspace_id, e.event_id, e.user_id, e.name, e.properties, e.occurred_at, e.received_at
-	FROM claimed JOIN events e USING (workspace_id, event_id)`
+	SELECT e.workspace_id, e.event_id, e.user_id, e.name, e.properties, e.occurred_at, e.received_at, c.attempts
+	FROM claimed c JOIN events e USING (workspace_id, event_id)`
 	var out []UndeliveredEvent
-	if err := s.db.SelectContext(ctx, &out, q, lease.Seconds(), limit); err != nil {
+	if err := s.db.SelectContext(ctx, &out, q, lease.Seconds(), maxLease.Seconds(), limit); err != nil {
 		return nil, fmt.Errorf("claim undelivered events: %w", err)
 	}
 	slices.SortFunc(out, func(a, b UndeliveredEvent) int {
 		return cmp.Or(a.ReceivedAt.Compare(b.ReceivedAt), cmp.Compare(a.EventID, b.EventID))
 	})
 	return out, nil
+}
+
+// EventNotDelivered records why a claimed event could not be brought to its
+// runs. With giveUp no claim takes it again: it stays listed, with the
+// reason and when it was given up, until it is sent again (see
+// InsertEvent) or the row is put back in the sweep's way by hand.
+func (s *Store) EventNotDelivered(ctx context.Context, k EventKey, reason string, giveUp bool) error {
+	const q = `
+	UPDATE event_deliveries SET last_error = $3,
+		gave_up_at = CASE WHEN $4 THEN now() END,
+		deliver_by = CASE WHEN $4 THEN 'infinity' ELSE deliver_by END
+	WHERE workspace_id = $1 AND event_id = $2`
+	if _, err := s.db.ExecContext(ctx, q, k.Workspace, k.EventID, reason, giveUp); err != nil {
+		return fmt.Errorf("record undelivered event: %w", err)
+	}
+	return nil
 }
 
 // EntryOutcome is what an entry event did to a journey.

@@ -23,9 +23,14 @@ const (
 	defaultDeliveryQueue   = 256
 	defaultSweepEvents     = 10 * time.Second
 	// sweepLease is how long a claimed event is the sweep's to deliver
-	// before another pass, of this process or another, takes it again.
-	sweepLease = time.Minute
-	sweepBatch = 100
+	// before another pass, of this process or another, takes it again;
+	// it doubles with each attempt Temporal refuses, up to maxSweepLease.
+	sweepLease    = time.Minute
+	maxSweepLease = 10 * time.Minute
+	sweepBatch    = 100
+	// defaultGiveUpAfter is how long after it is stored the sweep keeps
+	// trying to bring an event to its runs.
+	defaultGiveUpAfter = 24 * time.Hour
 	// markEvery is how long deliveries gather before they are marked
 	// delivered in one write.
 	markEvery = 100 * time.Millisecond
@@ -46,6 +51,10 @@ type DeliveryOptions struct {
 	// RedeliverAfter is how long after it is stored an event nobody
 	// delivered is the sweep's (30s).
 	RedeliverAfter time.Duration
+	// GiveUpAfter is how long after it is stored the sweep stops trying an
+	// event Temporal keeps refusing (24h). The event stays listed in
+	// event_deliveries, with the last error and when it was given up.
+	GiveUpAfter time.Duration
 }
 
 // delivery is a stored event on its way to the runs it concerns.
@@ -69,6 +78,7 @@ type Deliveries struct {
 	seed   maphash.Seed
 	every  time.Duration
 	after  time.Duration
+	giveUp time.Duration
 
 	marks chan reporting.EventKey
 	// stop ends the sweep; ctx, canceled by Stop past its deadline, the
@@ -97,7 +107,10 @@ func NewDeliveries(svc *Service, o DeliveryOptions) *Deliveries {
 	if o.RedeliverAfter <= 0 {
 		o.RedeliverAfter = defaultRedeliverAfter
 	}
-	d := &Deliveries{svc: svc, queues: make([]chan delivery, o.Workers), seed: maphash.MakeSeed(), every: o.SweepEvery, after: o.RedeliverAfter,
+	if o.GiveUpAfter <= 0 {
+		o.GiveUpAfter = defaultGiveUpAfter
+	}
+	d := &Deliveries{svc: svc, queues: make([]chan delivery, o.Workers), seed: maphash.MakeSeed(), every: o.SweepEvery, after: o.RedeliverAfter, giveUp: o.GiveUpAfter,
 		marks: make(chan reporting.EventKey, markBatch), stop: make(chan struct{})}
 	for i := range d.queues {
 		d.queues[i] = make(chan delivery, o.Queue)
@@ -229,10 +242,12 @@ func (d *Deliveries) sweep() {
 
 // sweepUndelivered brings the events whose delivery is overdue to the
 // runs they concern now, and marks them delivered. An event it cannot
-// deliver is taken again a minute later.
+// deliver is taken again later, a minute after the first attempt and up to
+// ten after later ones, until it is a day old (GiveUpAfter): then it is
+// given up, with an error logged and counted.
 func (s *Service) sweepUndelivered(ctx context.Context) error {
 	for {
-		due, err := s.Store.ClaimUndeliveredEvents(ctx, sweepLease, sweepBatch)
+		due, err := s.Store.ClaimUndeliveredEvents(ctx, sweepLease, maxSweepLease, sweepBatch)
 		if err != nil {
 			return err
 		}
@@ -240,7 +255,9 @@ func (s *Service) sweepUndelivered(ctx context.Context) error {
 		for _, ev := range due {
 			ctx := reporting.WithWorkspace(ctx, ev.Workspace)
 			if err := s.redeliver(ctx, ev.Event); err != nil {
-				s.log().WarnContext(ctx, "undelivered event not brought to its runs; the sweep tries again", "event_id", ev.EventID, "error", err)
+				if err := s.notDelivered(ctx, ev, err); err != nil {
+					return err
+				}
 				continue
 			}
 			delivered = append(delivered, reporting.EventKey{Workspace: ev.Workspace, EventID: ev.EventID})
@@ -253,6 +270,25 @@ func (s *Service) sweepUndelivered(ctx context.Context) error {
 			return nil
 		}
 	}
+}
+
+// notDelivered records why the sweep could not bring ev to its runs, and
+// gives it up once it is older than GiveUpAfter.
+func (s *Service) notDelivered(ctx context.Context, ev reporting.UndeliveredEvent, cause error) error {
+	giveUp := time.Since(ev.ReceivedAt) >= s.giveUpAfter()
+	key := reporting.EventKey{Workspace: ev.Workspace, EventID: ev.EventID}
+	if err := s.Store.EventNotDelivered(ctx, key, cause.Error(), giveUp); err != nil {
+		return err
+	}
+	if !giveUp {
+		s.log().WarnContext(ctx, "undelivered event not brought to its runs; the sweep tries again",
+			"event_id", ev.EventID, "attempts", ev.Attempts, "error", cause)
+		return nil
+	}
+	s.Metrics.EventsDelivered("given_up", 1)
+	s.log().ErrorContext(ctx, "gave up bringing an event to its runs; it stays listed in event_deliveries",
+		"event_id", ev.EventID, "received_at", ev.ReceivedAt, "attempts", ev.Attempts, "error", cause)
+	return nil
 }
 
 // redeliver brings ev to the runs it concerns now.
@@ -270,6 +306,15 @@ func (s *Service) redeliverAfter() time.Duration {
 		return defaultRedeliverAfter
 	}
 	return s.Deliveries.after
+}
+
+// giveUpAfter is how long after it is stored the sweep keeps trying an
+// event.
+func (s *Service) giveUpAfter() time.Duration {
+	if s.Deliveries == nil {
+		return defaultGiveUpAfter
+	}
+	return s.Deliveries.giveUp
 }
 
 // signalRuns brings event to runs; a run Temporal closed behind the

@@ -34,7 +34,8 @@ type Store interface {
 	// Events.
 	InsertEvent(ctx context.Context, e reporting.Event, redeliverAfter time.Duration) (reporting.Event, bool, error)
 	EventsDelivered(ctx context.Context, keys []reporting.EventKey) error
-	ClaimUndeliveredEvents(ctx context.Context, lease time.Duration, limit int) ([]reporting.UndeliveredEvent, error)
+	ClaimUndeliveredEvents(ctx context.Context, lease, maxLease time.Duration, limit int) ([]reporting.UndeliveredEvent, error)
+	EventNotDelivered(ctx context.Context, k reporting.EventKey, reason string, giveUp bool) error
 	ActiveEnrollmentsForEvent(ctx context.Context, ev reporting.Event) ([]reporting.Enrollment, error)
 	JourneysEnteredBy(ctx context.Context, name string) ([]reporting.Journey, error)
 	Entries(ctx context.Context, eventID string) (map[string]reporting.EntryOutcome, error)
