@@ -41,23 +41,44 @@ func (o *outage) SignalWithStartWorkflow(ctx context.Context, id, signal string,
 	return run{id: id}, nil
 }
 
-// TestSweepGivesUpOnARefusedEvent stores a purchase for a run while Temporal
-// refuses every signal and checks that the sweep keeps the event, with the
-// reason, while it is younger than GiveUpAfter, then gives it up with the
-// error counted, and takes it no more once Temporal is back.
-func TestSweepGivesUpOnARefusedEvent(t *testing.T) {
+// cartRuns returns a service over a fresh store whose users are enrolled
+// in a cart journey with the purchase as its goal, on a Temporal that
+// starts runs and refuses signals while down.
+func cartRuns(t *testing.T, users ...string) (*runs.Service, *outage, *metrics.Metrics) {
+	t.Helper()
 	store, _ := dbtest.New(t)
 	ctx := dbtest.Ctx()
 	j, err := store.CreateJourney(ctx, reporting.Journey{ID: "cart", Name: "Cart", Type: "cart_abandonment", GoalEvent: "purchase", Config: json.RawMessage(`{}`)})
 	if err != nil {
 		t.Fatal(err)
 	}
-	temporal := &outage{}
-	m := metrics.New()
+	temporal, m := &outage{}, metrics.New()
 	svc := &runs.Service{Store: store, Temporal: temporal, Metrics: m}
-	if _, err := svc.Enroll(ctx, j, "u1", "api", nil); err != nil {
-		t.Fatal(err)
+	for _, u := range users {
+		if _, err := svc.Enroll(ctx, j, u, "api", nil); err != nil {
+			t.Fatal(err)
+		}
 	}
+	return svc, temporal, m
+}
+
+// counted fails t unless m serves the metric line want.
+func counted(t *testing.T, m *metrics.Metrics, want string) {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
+	if !strings.Contains(rec.Body.String(), want) {
+		t.Errorf("metrics lack %s", want)
+	}
+}
+
+// TestSweepGivesUpOnARefusedEvent stores a purchase for a run while Temporal
+// refuses every signal and checks that the sweep keeps the event, with the
+// reason, while it is younger than GiveUpAfter, then gives it up with the
+// error counted, and takes it no more once Temporal is back.
+func TestSweepGivesUpOnARefusedEvent(t *testing.T) {
+	svc, temporal, m := cartRuns(t, "u1")
+	store, ctx := svc.Store.(*reporting.Store), dbtest.Ctx()
 	temporal.down.Store(true)
 	if _, err := svc.Ingest(ctx, reporting.Event{EventID: "p1", UserID: "u1", Name: "purchase", OccurredAt: time.Now()}); err == nil {
 		t.Fatal("the purchase reached its run while Temporal refused every signal")
@@ -93,15 +114,55 @@ func TestSweepGivesUpOnARefusedEvent(t *testing.T) {
 	if r := sweepDue(); r.Attempts != 2 || !r.GaveUp {
 		t.Errorf("after a refused sweep two hours on: %+v; want attempt 2, given up", r)
 	}
-	rec := httptest.NewRecorder()
-	m.Handler().ServeHTTP(rec, httptest.NewRequest("GET", "/metrics", nil))
-	if want := `journeys_events_delivered_total{outcome="given_up"} 1`; !strings.Contains(rec.Body.String(), want) {
-		t.Errorf("metrics lack %s", want)
-	}
+	counted(t, m, `journeys_events_delivered_total{outcome="given_up"} 1`)
 
 	temporal.down.Store(false)
 	before := temporal.signals.Load()
 	if r := sweepDue(); r.Attempts != 2 || !r.GaveUp || temporal.signals.Load() != before {
 		t.Errorf("a sweep with Temporal back: %+v after %d more signals; want the given-up event left alone", r, temporal.signals.Load()-before)
+	}
+}
+
+// TestAFullQueueLeavesEventsToTheSweep gives deliveries one queue of one
+// event and checks that an event finding it full is still answered and
+// stored, counted as left to the sweep, and brought to its run by the
+// sweep, while the queued one is delivered when the deliveries stop.
+func TestAFullQueueLeavesEventsToTheSweep(t *testing.T) {
+	svc, temporal, m := cartRuns(t, "u1", "u2")
+	store, ctx := svc.Store.(*reporting.Store), dbtest.Ctx()
+	// Not started: the one queue holds the first event until Stop drains it.
+	d := runs.NewDeliveries(svc, runs.DeliveryOptions{Workers: 1, Queue: 1})
+	svc.Deliveries = d
+	for _, u := range []string{"u1", "u2"} {
+		res, err := svc.Ingest(ctx, reporting.Event{EventID: "p-" + u, UserID: u, Name: "purchase", OccurredAt: time.Now()})
+		if err != nil || res.Signalled != 1 {
+			t.Fatalf("purchase of %s = %+v, %v; want it answered, going to one run", u, res, err)
+		}
+	}
+	counted(t, m, `journeys_events_delivered_total{outcome="left_to_sweep"} 1`)
+
+	listed := func() []string {
+		t.Helper()
+		var ids []string
+		if err := store.DB().Select(&ids, `SELECT event_id FROM event_deliveries ORDER BY event_id`); err != nil {
+			t.Fatal(err)
+		}
+		return ids
+	}
+	d.Start()
+	stop, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	d.Stop(stop)
+	if got := listed(); len(got) != 1 || got[0] != "p-u2" || temporal.signals.Load() != 1 {
+		t.Fatalf("after the deliveries stopped: listed %v, %d signals; want p-u2 alone left, p-u1 signalled", got, temporal.signals.Load())
+	}
+	if _, err := store.DB().Exec(`UPDATE event_deliveries SET deliver_by = now()`); err != nil {
+		t.Fatal(err)
+	}
+	if err := svc.SweepUndelivered(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if got := listed(); len(got) != 0 || temporal.signals.Load() != 2 {
+		t.Errorf("after the sweep: listed %v, %d signals; want none left, both signalled", got, temporal.signals.Load())
 	}
 }
