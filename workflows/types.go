@@ -257,3 +257,7 @@ func RunInput(typ Type, j reporting.Journey, e reporting.Enrollment, trigger *jo
 // changes are the workflow.GetVersion changes of the journey types: runs
 // starting now take every one of them (journey.Run.Changed).
 var changes = []string{flowPathChange}
+
+// CurrentChanges returns the workflow.GetVersion changes runs starting now
+// take, as RunInput gives them (journey.Input.Changes).
+func CurrentChanges() []string { return slices.Clone(changes) }

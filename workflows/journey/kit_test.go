@@ -13,6 +13,7 @@ import (
 
 	"journeys/channels"
 	"journeys/reporting"
+	"journeys/workflows"
 	"journeys/workflows/journey"
 	"journeys/workflows/journey/kittest"
 )
@@ -333,5 +334,19 @@ func TestSendWindow(t *testing.T) {
 				t.Errorf("deferral detail = %q, want it to say until %s", out.Store.Entries()[1].Detail, tt.wantSent.UTC())
 			}
 		})
+	}
+}
+
+// TestRunsTakeTheCurrentChanges checks that a run under test starts as runs
+// started now do: with every change the journey types take from their start,
+// so that its history is theirs.
+func TestRunsTakeTheCurrentChanges(t *testing.T) {
+	var got []string
+	wf := plan(func(j *journey.Run) { got = j.Input().Changes })
+
+	kittest.Journey{Workflow: wf, Profile: sara}.Run(t)
+
+	if want := workflows.CurrentChanges(); len(want) == 0 || !slices.Equal(got, want) {
+		t.Errorf("the run took changes %v, want %v", got, want)
 	}
 }

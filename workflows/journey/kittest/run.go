@@ -43,7 +43,9 @@ type Journey struct {
 	// Input is what the run starts with besides its type and config. The
 	// journey (j1), user (the profile's, or u1), enrollment, goal (purchase),
 	// enrollment time and kit are filled in when left empty, and the send
-	// window from the type's plan, as enrolling does (runs.Service).
+	// window from the type's plan, as enrolling does (runs.Service). The
+	// run sends and takes changes as runs started now do (SendQueues,
+	// LocalSends and Changes are set).
 	Input journey.Input
 	// Profile is the user's profile; leave ID empty for a user without one.
 	Profile reporting.User
@@ -158,8 +160,10 @@ func (j Journey) input(config json.RawMessage) journey.Input {
 	in := j.Input
 	in.Kit = max(in.Kit, journey.Kit2)
 	// Sends as runs started now make them: as local activities, the test
-	// environment holding no channel to a rate.
+	// environment holding no channel to a rate; and takes the changes they
+	// take, without asking Temporal.
 	in.SendQueues, in.LocalSends = true, true
+	in.Changes = workflows.CurrentChanges()
 	in.Config = config
 	if in.JourneyType == "" {
 		in.JourneyType = j.Type
