@@ -233,7 +233,7 @@ func (d *Deliveries) sweep() {
 		case <-d.stop:
 			return
 		case <-tick.C:
-			if err := d.svc.sweepUndelivered(d.ctx); err != nil {
+			if err := d.sweepUndelivered(d.ctx); err != nil {
 				d.svc.log().Warn("sweep of undelivered events", "error", err)
 			}
 		}
@@ -245,7 +245,8 @@ func (d *Deliveries) sweep() {
 // deliver is taken again later, a minute after the first attempt and up to
 // ten after later ones, until it is a day old (GiveUpAfter): then it is
 // given up, with an error logged and counted.
-func (s *Service) sweepUndelivered(ctx context.Context) error {
+func (d *Deliveries) sweepUndelivered(ctx context.Context) error {
+	s := d.svc
 	for {
 		due, err := s.Store.ClaimUndeliveredEvents(ctx, sweepLease, maxSweepLease, sweepBatch)
 		if err != nil {
@@ -255,7 +256,7 @@ func (s *Service) sweepUndelivered(ctx context.Context) error {
 		for _, ev := range due {
 			ctx := reporting.WithWorkspace(ctx, ev.Workspace)
 			if err := s.redeliver(ctx, ev.Event); err != nil {
-				if err := s.notDelivered(ctx, ev, err); err != nil {
+				if err := d.notDelivered(ctx, ev, err); err != nil {
 					return err
 				}
 				continue
@@ -274,8 +275,9 @@ func (s *Service) sweepUndelivered(ctx context.Context) error {
 
 // notDelivered records why the sweep could not bring ev to its runs, and
 // gives it up once it is older than GiveUpAfter.
-func (s *Service) notDelivered(ctx context.Context, ev reporting.UndeliveredEvent, cause error) error {
-	giveUp := time.Since(ev.ReceivedAt) >= s.giveUpAfter()
+func (d *Deliveries) notDelivered(ctx context.Context, ev reporting.UndeliveredEvent, cause error) error {
+	s := d.svc
+	giveUp := time.Since(ev.ReceivedAt) >= d.giveUp
 	key := reporting.EventKey{Workspace: ev.Workspace, EventID: ev.EventID}
 	if err := s.Store.EventNotDelivered(ctx, key, cause.Error(), giveUp); err != nil {
 		return err
@@ -306,15 +308,6 @@ func (s *Service) redeliverAfter() time.Duration {
 		return defaultRedeliverAfter
 	}
 	return s.Deliveries.after
-}
-
-// giveUpAfter is how long after it is stored the sweep keeps trying an
-// event.
-func (s *Service) giveUpAfter() time.Duration {
-	if s.Deliveries == nil {
-		return defaultGiveUpAfter
-	}
-	return s.Deliveries.giveUp
 }
 
 // signalRuns brings event to runs; a run Temporal closed behind the

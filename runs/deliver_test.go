@@ -95,7 +95,7 @@ func TestSweepGivesUpOnARefusedEvent(t *testing.T) {
 		if _, err := store.DB().Exec(`UPDATE event_deliveries SET deliver_by = now() WHERE isfinite(deliver_by)`); err != nil {
 			t.Fatal(err)
 		}
-		if err := svc.SweepUndelivered(context.Background()); err != nil {
+		if err := svc.Deliveries.SweepUndelivered(context.Background()); err != nil {
 			t.Fatal(err)
 		}
 		var r row
@@ -159,7 +159,7 @@ func TestAFullQueueLeavesEventsToTheSweep(t *testing.T) {
 	if _, err := store.DB().Exec(`UPDATE event_deliveries SET deliver_by = now()`); err != nil {
 		t.Fatal(err)
 	}
-	if err := svc.SweepUndelivered(context.Background()); err != nil {
+	if err := svc.Deliveries.SweepUndelivered(context.Background()); err != nil {
 		t.Fatal(err)
 	}
 	if got := listed(); len(got) != 0 || temporal.signals.Load() != 2 {

@@ -2,6 +2,6 @@ package runs
 
 import "context"
 
-// SweepUndelivered runs one sweep of undelivered events, as the
-// Deliveries' sweep does every SweepEvery.
-func (s *Service) SweepUndelivered(ctx context.Context) error { return s.sweepUndelivered(ctx) }
+// SweepUndelivered runs one sweep of undelivered events, as the sweep
+// Start begins does every SweepEvery.
+func (d *Deliveries) SweepUndelivered(ctx context.Context) error { return d.sweepUndelivered(ctx) }
