@@ -512,6 +512,7 @@ func table(journeys, plain figures) string {
 	cpu := func(per string, j, p *serverFigures) {
 		fmt.Fprintf(&sb, "| ↳ the machine's CPU time per %s (its CPUs busy) | %.0f ms (%.0f%%) | %.0f ms (%.0f%%) | | |\n",
 			per, j.cpuPer, 100*j.busy, p.cpuPer, 100*p.busy)
+		fmt.Fprintf(&sb, "| ↳ of which, by process, ms | %s | %s | | |\n", j.byProc, p.byProc)
 	}
 	if j, p := journeys.purchases, plain.purchases; j != nil && p != nil {
 		fmt.Fprintf(&sb, "| ↳ during the purchases: the server's signal, a write's wait for its shard, the write, mean | %.1f ms, %.1f ms, %.1f ms | %.1f ms, %.1f ms, %.1f ms | | |\n",

@@ -24,6 +24,7 @@ type serverReading struct {
 	signals, signalMs float64
 	stored            float64
 	cpu               cpuTicks
+	procs             procTicks
 }
 
 // readServer reads the server's metrics, which it serves when
@@ -35,6 +36,9 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 		return r, false, nil
 	}
 	if r.cpu, err = readCPU(); err != nil {
+		return r, false, err
+	}
+	if r.procs, err = readProcs(); err != nil {
 		return r, false, err
 	}
 	req, err := http.NewRequestWithContext(ctx, "GET", "http://"+addr+"/metrics", nil)
@@ -130,6 +134,8 @@ type serverFigures struct {
 	// cpuPer the CPU time per user of the phase, in ms: every process's,
 	// the service's, Temporal's and Postgres's.
 	busy, cpuPer float64
+	// byProc splits cpuPer by kind of process (procKinds).
+	byProc procTicks
 }
 
 // since is what the server did between then and r, for a phase of n
@@ -149,5 +155,6 @@ func (r serverReading) since(then serverReading, n int) serverFigures {
 		signalMs:  mean(r.signalMs-then.signalMs, r.signals-then.signals),
 		busy:      mean(r.cpu.busy-then.cpu.busy, r.cpu.total-then.cpu.total),
 		cpuPer:    (r.cpu.busy - then.cpu.busy) * msPerTick / float64(n),
+		byProc:    r.procs.perUser(then.procs, n),
 	}
 }
