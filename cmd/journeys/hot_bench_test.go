@@ -1,9 +1,11 @@
 package main
 
 import (
+	"cmp"
 	"context"
 	"fmt"
 	"log/slog"
+	"maps"
 	"os"
 	"slices"
 	"strings"
@@ -490,6 +492,19 @@ var hotMetrics = []metric{
 		}, func(f figures) float64 { return f.drain }},
 }
 
+// busiest returns the n operations with the most calls on both sides
+// together.
+func busiest(a, b map[string]float64, n int) []string {
+	ops := slices.Collect(maps.Keys(a))
+	for op := range b {
+		if _, ok := a[op]; !ok {
+			ops = append(ops, op)
+		}
+	}
+	slices.SortFunc(ops, func(x, y string) int { return cmp.Compare(a[y]+b[y], a[x]+b[x]) })
+	return ops[:min(n, len(ops))]
+}
+
 // table prints the table for one iteration, then what the server
 // and the workers logged.
 func table(journeys, plain figures) string {
@@ -520,6 +535,10 @@ func table(journeys, plain figures) string {
 		fmt.Fprintf(&sb, "| ↳ task writes by matching per purchase (workflow tasks no poller was waiting for) | %.2f | %.2f | | |\n",
 			j.storedPer, p.storedPer)
 		cpu("purchase", j, p)
+		for _, op := range busiest(j.persistPer, p.persistPer, 8) {
+			fmt.Fprintf(&sb, "| ↳ the server's persistence calls per purchase: %s (mean) | %.2f (%.1f ms) | %.2f (%.1f ms) | | |\n",
+				op, j.persistPer[op], j.persistMs[op], p.persistPer[op], p.persistMs[op])
+		}
 	}
 	if j, p := journeys.burst, plain.burst; j != nil && p != nil {
 		fmt.Fprintf(&sb, "| ↳ history shard writes per user, from enrolling the audience to its last touch | %.1f | %.1f | | |\n", j.writesPer, p.writesPer)

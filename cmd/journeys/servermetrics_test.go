@@ -25,6 +25,9 @@ type serverReading struct {
 	stored            float64
 	cpu               cpuTicks
 	procs             procTicks
+	// persist counts the server's persistence calls, and their time in
+	// ms, by service and operation.
+	persist, persistMs map[string]float64
 }
 
 // readServer reads the server's metrics, which it serves when
@@ -35,6 +38,7 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 	if addr == "" {
 		return r, false, nil
 	}
+	r.persist, r.persistMs = map[string]float64{}, map[string]float64{}
 	if r.cpu, err = readCPU(); err != nil {
 		return r, false, err
 	}
@@ -74,12 +78,24 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 			continue
 		}
 		labels, value, _ := strings.Cut(rest, "} ")
-		if p := sums[name+"|"+labelValue(labels, "service_name")+"|"+labelValue(labels, "operation")]; p != nil {
-			v, err := strconv.ParseFloat(value, 64)
-			if err != nil {
-				return r, false, fmt.Errorf("the Temporal server's metrics: %q: %w", line, err)
-			}
+		service, operation := labelValue(labels, "service_name"), labelValue(labels, "operation")
+		p := sums[name+"|"+service+"|"+operation]
+		by := map[string]map[string]float64{
+			"persistence_latency_milliseconds_count": r.persist,
+			"persistence_latency_milliseconds_sum":   r.persistMs,
+		}[name]
+		if p == nil && by == nil {
+			continue
+		}
+		v, err := strconv.ParseFloat(value, 64)
+		if err != nil {
+			return r, false, fmt.Errorf("the Temporal server's metrics: %q: %w", line, err)
+		}
+		if p != nil {
 			*p += v
+		}
+		if by != nil {
+			by[service+" "+operation] += v
 		}
 	}
 	return r, true, sc.Err()
@@ -136,6 +152,9 @@ type serverFigures struct {
 	busy, cpuPer float64
 	// byProc splits cpuPer by kind of process (procKinds).
 	byProc procTicks
+	// persistPer is the server's persistence calls per user of the phase
+	// by service and operation, and persistMs their mean time.
+	persistPer, persistMs map[string]float64
 }
 
 // since is what the server did between then and r, for a phase of n
@@ -147,14 +166,23 @@ func (r serverReading) since(then serverReading, n int) serverFigures {
 		}
 		return ms / count
 	}
-	return serverFigures{
-		writesPer: (r.writes - then.writes) / float64(n),
-		storedPer: (r.stored - then.stored) / float64(n),
-		writeMs:   mean(r.writeMs-then.writeMs, r.writes-then.writes),
-		waitMs:    mean(r.waitMs-then.waitMs, r.waits-then.waits),
-		signalMs:  mean(r.signalMs-then.signalMs, r.signals-then.signals),
-		busy:      mean(r.cpu.busy-then.cpu.busy, r.cpu.total-then.cpu.total),
-		cpuPer:    (r.cpu.busy - then.cpu.busy) * msPerTick / float64(n),
-		byProc:    r.procs.perUser(then.procs, n),
+	f := serverFigures{
+		writesPer:  (r.writes - then.writes) / float64(n),
+		storedPer:  (r.stored - then.stored) / float64(n),
+		writeMs:    mean(r.writeMs-then.writeMs, r.writes-then.writes),
+		waitMs:     mean(r.waitMs-then.waitMs, r.waits-then.waits),
+		signalMs:   mean(r.signalMs-then.signalMs, r.signals-then.signals),
+		busy:       mean(r.cpu.busy-then.cpu.busy, r.cpu.total-then.cpu.total),
+		cpuPer:     (r.cpu.busy - then.cpu.busy) * msPerTick / float64(n),
+		byProc:     r.procs.perUser(then.procs, n),
+		persistPer: map[string]float64{},
+		persistMs:  map[string]float64{},
 	}
+	for op, calls := range r.persist {
+		if d := calls - then.persist[op]; d > 0 {
+			f.persistPer[op] = d / float64(n)
+			f.persistMs[op] = (r.persistMs[op] - then.persistMs[op]) / d
+		}
+	}
+	return f
 }
