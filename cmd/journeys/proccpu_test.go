@@ -16,8 +16,26 @@ import (
 // and the service too), BenchmarkHotProcesses' children, and Postgres's
 // processes by the database they serve, which a backend names in its
 // process title.
-var procKinds = [...]string{"benchmark", "Temporal server", "journeys serve",
-	"Postgres: Temporal's history", "Postgres: Temporal's visibility", "Postgres: the service's", "Postgres: its own"}
+var procKinds = [...]string{
+	procBenchmark:    "benchmark",
+	procServer:       "Temporal server",
+	procServe:        "journeys serve",
+	procPGHistory:    "Postgres: Temporal's history",
+	procPGVisibility: "Postgres: Temporal's visibility",
+	procPGService:    "Postgres: the service's",
+	procPGBackground: "Postgres: its own",
+}
+
+// The kinds of process, as procKinds names them.
+const (
+	procBenchmark = iota
+	procServer
+	procServe
+	procPGHistory
+	procPGVisibility
+	procPGService
+	procPGBackground
+)
 
 // procTicks is the CPU time, in /proc/stat's ticks, that each kind of
 // process (procKinds) has taken since it started.
@@ -65,7 +83,7 @@ func readProcs() (t procTicks, err error) {
 // procKind says which of procKinds process pid is, if any.
 func procKind(pid int) (int, bool) {
 	if pid == os.Getpid() {
-		return 0, true
+		return procBenchmark, true
 	}
 	comm, err := os.ReadFile(fmt.Sprintf("/proc/%d/comm", pid))
 	if err != nil {
@@ -83,21 +101,21 @@ func procKind(pid int) (int, bool) {
 		}
 		switch {
 		case strings.HasPrefix(db, "journeys_temporal_") && strings.HasSuffix(db, "_visibility"):
-			return 4, true
+			return procPGVisibility, true
 		case strings.HasPrefix(db, "journeys_temporal_"):
-			return 3, true
+			return procPGHistory, true
 		case strings.HasPrefix(db, "journeys_test_"):
-			return 5, true
+			return procPGService, true
 		}
-		return 6, true
+		return procPGBackground, true
 	case "journeys.test":
 		env, _ := os.ReadFile(fmt.Sprintf("/proc/%d/environ", pid))
 		for v := range strings.SplitSeq(string(env), "\x00") {
 			switch v {
 			case childEnv + "=temporal":
-				return 1, true
+				return procServer, true
 			case childEnv + "=serve":
-				return 2, true
+				return procServe, true
 			}
 		}
 	}
@@ -142,8 +160,8 @@ func TestReadProcsCountsTheBenchmark(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ms := after.perUser(before, 1); ms[0] < 150 {
-		t.Errorf("the benchmark's process took %.0f ms of CPU while it spun for 200 ms; split: %s", ms[0], ms)
+	if ms := after.perUser(before, 1); ms[procBenchmark] < 150 {
+		t.Errorf("the benchmark's process took %.0f ms of CPU while it spun for 200 ms; split: %s", ms[procBenchmark], ms)
 	}
 }
 

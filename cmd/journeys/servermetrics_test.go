@@ -19,16 +19,24 @@ import (
 // tasks to the database, which it does for a task no poller is waiting
 // for.
 type serverReading struct {
-	writes, writeMs   float64
 	waits, waitMs     float64
 	signals, signalMs float64
-	stored            float64
-	cpu               cpuTicks
-	procs             procTicks
 	// persist counts the server's persistence calls, and their time in
-	// ms, by service and operation.
+	// ms, by service and operation (persistOp): the shard writes are
+	// history's UpdateWorkflowExecution, matching's task writes its
+	// CreateTasks.
 	persist, persistMs map[string]float64
+	cpu                cpuTicks
+	procs              procTicks
 }
+
+// persistOp is how serverReading.persist names a service's operation.
+func persistOp(service, operation string) string { return service + " " + operation }
+
+var (
+	shardWrites = persistOp("history", "UpdateWorkflowExecution")
+	taskWrites  = persistOp("matching", "CreateTasks")
+)
 
 // readServer reads the server's metrics, which it serves when
 // JOURNEYS_BENCH_TEMPORAL_METRICS names where, and the machine's CPU
@@ -58,15 +66,12 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 	// service, which the frontend hands it to: SignalWithStart is how the
 	// service wakes a run in its start delay.
 	sums := map[string]*float64{
-		`persistence_latency_milliseconds_count|history|UpdateWorkflowExecution`:      &r.writes,
-		`persistence_latency_milliseconds_sum|history|UpdateWorkflowExecution`:        &r.writeMs,
 		`semaphore_latency_milliseconds_count|history|ShardInfo`:                      &r.waits,
 		`semaphore_latency_milliseconds_sum|history|ShardInfo`:                        &r.waitMs,
 		`service_latency_milliseconds_count|history|SignalWorkflowExecution`:          &r.signals,
 		`service_latency_milliseconds_sum|history|SignalWorkflowExecution`:            &r.signalMs,
 		`service_latency_milliseconds_count|history|SignalWithStartWorkflowExecution`: &r.signals,
 		`service_latency_milliseconds_sum|history|SignalWithStartWorkflowExecution`:   &r.signalMs,
-		`persistence_latency_milliseconds_count|matching|CreateTasks`:                 &r.stored,
 	}
 	sc := bufio.NewScanner(resp.Body)
 	sc.Buffer(make([]byte, 64<<10), 1<<20)
@@ -79,11 +84,14 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 		}
 		labels, value, _ := strings.Cut(rest, "} ")
 		service, operation := labelValue(labels, "service_name"), labelValue(labels, "operation")
+		var by map[string]float64
+		switch name {
+		case "persistence_latency_milliseconds_count":
+			by = r.persist
+		case "persistence_latency_milliseconds_sum":
+			by = r.persistMs
+		}
 		p := sums[name+"|"+service+"|"+operation]
-		by := map[string]map[string]float64{
-			"persistence_latency_milliseconds_count": r.persist,
-			"persistence_latency_milliseconds_sum":   r.persistMs,
-		}[name]
 		if p == nil && by == nil {
 			continue
 		}
@@ -95,7 +103,7 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 			*p += v
 		}
 		if by != nil {
-			by[service+" "+operation] += v
+			by[persistOp(service, operation)] += v
 		}
 	}
 	return r, true, sc.Err()
@@ -167,9 +175,6 @@ func (r serverReading) since(then serverReading, n int) serverFigures {
 		return ms / count
 	}
 	f := serverFigures{
-		writesPer:  (r.writes - then.writes) / float64(n),
-		storedPer:  (r.stored - then.stored) / float64(n),
-		writeMs:    mean(r.writeMs-then.writeMs, r.writes-then.writes),
 		waitMs:     mean(r.waitMs-then.waitMs, r.waits-then.waits),
 		signalMs:   mean(r.signalMs-then.signalMs, r.signals-then.signals),
 		busy:       mean(r.cpu.busy-then.cpu.busy, r.cpu.total-then.cpu.total),
@@ -184,5 +189,7 @@ func (r serverReading) since(then serverReading, n int) serverFigures {
 			f.persistMs[op] = (r.persistMs[op] - then.persistMs[op]) / d
 		}
 	}
+	f.writesPer, f.writeMs = f.persistPer[shardWrites], f.persistMs[shardWrites]
+	f.storedPer = f.persistPer[taskWrites]
 	return f
 }
