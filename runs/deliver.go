@@ -19,8 +19,8 @@ const (
 	// after its answer, has to bring it to its runs before the sweep of
 	// undelivered events takes it over.
 	defaultRedeliverAfter  = 30 * time.Second
-	defaultDeliveryWorkers = 32
-	defaultDeliveryQueue   = 256
+	defaultDeliveryWorkers = 256
+	defaultDeliveryQueue   = 64
 	defaultSweepEvents     = 10 * time.Second
 	// sweepLease is how long a claimed event is the sweep's to deliver
 	// before another pass, of this process or another, takes it again;
@@ -40,10 +40,13 @@ const (
 // DeliveryOptions sizes a Deliveries; zero values take the defaults.
 type DeliveryOptions struct {
 	// Workers deliver in parallel, each the events of its share of users
-	// one after another (32).
+	// one after another (256). An event waits behind the signal its
+	// worker has in flight for another user, so workers are many and
+	// cheap: in BenchmarkHotProcesses (50 purchases a second) the wait was
+	// p99 9.5 ms with 32 workers, 0.7 ms with 256.
 	Workers int
 	// Queue is how many events wait for each worker; an event that finds
-	// its worker's queue full is left to the sweep (256).
+	// its worker's queue full is left to the sweep (64: 16,384 in all).
 	Queue int
 	// SweepEvery is the time between two sweeps of the events nobody
 	// delivered (10s).
