@@ -13,8 +13,12 @@ import (
 	"go.temporal.io/server/temporaltest"
 )
 
-// wakeRuns is how many runs each kind of wake-up closes, 50 a second.
-const wakeRuns = 300
+// wakeRuns is how many runs each kind of wake-up closes, wakePerS a
+// second.
+const (
+	wakeRuns = 300
+	wakePerS = 50
+)
 
 // BenchmarkWake measures, on plain Temporal, what the journey's start
 // delay costs a purchase: a signal to a run a worker has cached (its task
@@ -99,7 +103,7 @@ func wake(b *testing.B, c client.Client, queue, prefix string, delay time.Durati
 		}
 	}
 	closed := make([]time.Duration, len(runs))
-	paced(len(runs), func(i int) {
+	paced(len(runs), wakePerS, func(i int) {
 		sent := time.Now()
 		if err := signal(runs[i]); err != nil {
 			b.Error(err)
