@@ -91,7 +91,7 @@ func BenchmarkHot(b *testing.B) {
 
 // compare runs BenchmarkHot's iterations against the service in s and
 // plain Temporal on s's Temporal server, printing each iteration's table;
-// the benchmark's metrics are the ratios averaged over the iterations.
+// the benchmark's metrics are the median of the iterations' ratios.
 func compare(b *testing.B, s *stack, logs *tally) {
 	perS, err := purchaseRate()
 	if err != nil {
