@@ -26,8 +26,8 @@ func TestUndeliveredEventsAreClaimedOnce(t *testing.T) {
 	insert := func(ctx context.Context, id string, redeliverAfter time.Duration) {
 		t.Helper()
 		ev := reporting.Event{EventID: id, UserID: "u1", Name: "purchase", OccurredAt: time.Now()}
-		if _, inserted, err := s.InsertEvent(ctx, ev, redeliverAfter); err != nil || !inserted {
-			t.Fatalf("insert %s: inserted %v, %v", id, inserted, err)
+		if r, err := s.IngestEvent(ctx, ev, redeliverAfter); err != nil || !r.Inserted {
+			t.Fatalf("insert %s: inserted %v, %v", id, r.Inserted, err)
 		}
 	}
 	insert(ctx, "due-1", 0)
@@ -38,8 +38,8 @@ func TestUndeliveredEventsAreClaimedOnce(t *testing.T) {
 	if err := s.EventsDelivered(ctx, []reporting.EventKey{{Workspace: reporting.DefaultWorkspace, EventID: "delivered"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got, _, err := s.InsertEvent(ctx, reporting.Event{EventID: "delivered"}, 0); err != nil || !got.Delivered {
-		t.Fatalf("stored event after delivery = %+v, %v; want delivered", got, err)
+	if got, err := s.IngestEvent(ctx, reporting.Event{EventID: "delivered"}, 0); err != nil || !got.Event.Delivered {
+		t.Fatalf("stored event after delivery = %+v, %v; want delivered", got.Event, err)
 	}
 
 	// Two sweeps at once take each due event once between them.
@@ -99,7 +99,7 @@ func TestUndeliveredEventsAreClaimedOnce(t *testing.T) {
 func TestRefusedEventsBackOffThenAreGivenUp(t *testing.T) {
 	s, _ := dbtest.New(t)
 	ctx := dbtest.Ctx()
-	if _, _, err := s.InsertEvent(ctx, reporting.Event{EventID: "refused", UserID: "u1", Name: "purchase"}, 0); err != nil {
+	if _, err := s.IngestEvent(ctx, reporting.Event{EventID: "refused", UserID: "u1", Name: "purchase"}, 0); err != nil {
 		t.Fatal(err)
 	}
 	key := reporting.EventKey{Workspace: reporting.DefaultWorkspace, EventID: "refused"}
@@ -166,7 +166,7 @@ func TestRefusedEventsBackOffThenAreGivenUp(t *testing.T) {
 	if got := claim(); len(got) != 0 {
 		t.Errorf("claimed a given-up event: %+v", got)
 	}
-	if got, inserted, err := s.InsertEvent(ctx, reporting.Event{EventID: "refused", UserID: "u1", Name: "purchase"}, 0); err != nil || inserted || got.Delivered {
-		t.Errorf("the given-up event sent again = %+v, inserted %v, %v; want stored before and not delivered", got, inserted, err)
+	if got, err := s.IngestEvent(ctx, reporting.Event{EventID: "refused", UserID: "u1", Name: "purchase"}, 0); err != nil || got.Inserted || got.Event.Delivered {
+		t.Errorf("the given-up event sent again = %+v, inserted %v, %v; want stored before and not delivered", got.Event, got.Inserted, err)
 	}
 }

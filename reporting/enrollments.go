@@ -242,20 +242,35 @@ func (s *Store) ActiveEnrollmentsForEvent(ctx context.Context, ev Event) ([]Enro
 	if err != nil {
 		return nil, err
 	}
-	const q = `
-	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at,
-		e.source, e.holdout, e.first_step_at, e.match_property, e.match_value, e.workspace_id, $2 = ANY (j.exit_events) AS exits
-	FROM enrollments e JOIN journeys j ON j.workspace_id = e.workspace_id AND j.id = e.journey_id
-	WHERE e.workspace_id = $3 AND e.user_id = $1 AND e.status = 'active'
-	  AND (j.goal_event = $2 OR $2 = ANY (j.exit_events) OR $2 = ANY (j.listened_events))
-	ORDER BY e.id`
-	var rows []struct {
-		Enrollment
-		Exits bool `db:"exits"`
-	}
+	const q = `WITH ev AS (SELECT $3::text AS workspace_id, $1::text AS user_id, $2::text AS name) ` + routedRuns + ` ORDER BY e.id`
+	var rows []routedRun
 	if err := s.db.SelectContext(ctx, &rows, q, ev.UserID, ev.Name, ws); err != nil {
 		return nil, fmt.Errorf("list active enrollments: %w", err)
 	}
+	return matching(rows, ev)
+}
+
+// routedRuns selects the active runs that the event in ev (a row of
+// workspace_id, user_id and name) may concern, as routedRun rows: those of
+// its user in journeys whose goal or exit it is or that listen for it.
+const routedRuns = `
+	SELECT e.id, e.journey_id, e.user_id, e.workflow_id, e.run_id, e.status, e.exit_reason, e.enrolled_at, e.ended_at,
+		e.source, e.holdout, e.first_step_at, e.match_property, e.match_value, e.workspace_id, ev.name = ANY (j.exit_events) AS exits
+	FROM ev JOIN enrollments e ON e.workspace_id = ev.workspace_id AND e.user_id = ev.user_id AND e.status = 'active'
+	JOIN journeys j ON j.workspace_id = e.workspace_id AND j.id = e.journey_id
+	WHERE j.goal_event = ev.name OR ev.name = ANY (j.exit_events) OR ev.name = ANY (j.listened_events)`
+
+// routedRun is a run an event may concern; exits tells whether the event
+// is one of its journey's exits.
+type routedRun struct {
+	Enrollment
+	Exits bool `db:"exits"`
+}
+
+// matching returns the runs of rows that ev reaches: all for an exit
+// event, else those without a match value or with ev's value of their
+// match property.
+func matching(rows []routedRun, ev Event) ([]Enrollment, error) {
 	var props map[string]any
 	if len(ev.Properties) > 0 {
 		if err := json.Unmarshal(ev.Properties, &props); err != nil {

@@ -46,17 +46,33 @@ func MatchValue(props map[string]any, key string) string {
 	}
 }
 
-// InsertEvent stores e unless an event with the same id is stored already,
-// and returns the stored event; inserted tells which happened. A new event
-// is stored as not delivered to its runs yet: EventsDelivered marks it
-// delivered, and until then ClaimUndeliveredEvents takes it once
-// redeliverAfter has passed.
-func (s *Store) InsertEvent(ctx context.Context, e Event, redeliverAfter time.Duration) (stored Event, inserted bool, err error) {
-	ws, err := scope(ctx, "insert event")
+// Routed is an event as stored, with where it goes: the active runs it
+// concerns (see ActiveEnrollmentsForEvent) and the active journeys it is
+// the entry event of.
+type Routed struct {
+	Event Event
+	// Inserted is false when an event with the same id was stored before:
+	// Event, Runs and Journeys are then that event's.
+	Inserted bool
+	Runs     []Enrollment
+	Journeys []Journey
+}
+
+// IngestEvent stores e unless an event with the same id is stored
+// already, and routes the stored event, in one statement: a round trip to
+// Postgres, and one backend's work, where storing and the two lookups
+// would take three. A new event is stored as not delivered to its runs
+// yet: EventsDelivered marks it delivered, and until then
+// ClaimUndeliveredEvents takes it once redeliverAfter has passed.
+func (s *Store) IngestEvent(ctx context.Context, e Event, redeliverAfter time.Duration) (Routed, error) {
+	ws, err := scope(ctx, "ingest event")
 	if err != nil {
-		return Event{}, false, err
+		return Routed{}, err
 	}
-	const insert = `
+	// ev is the event as stored: inserted now, or stored before (the
+	// statement's snapshot does not see its own insert, so at most one
+	// branch has a row).
+	const q = `
 	WITH stored AS (
 		INSERT INTO events (workspace_id, event_id, user_id, name, properties, occurred_at)
 		VALUES ($6, $1, $2, $3, $4, $5)
@@ -65,28 +81,55 @@ func (s *Store) InsertEvent(ctx context.Context, e Event, redeliverAfter time.Du
 	), undelivered AS (
 		INSERT INTO event_deliveries (workspace_id, event_id, deliver_by)
 		SELECT workspace_id, event_id, now() + make_interval(secs => $7) FROM stored
+	), ev AS (
+		SELECT workspace_id, event_id, user_id, name, properties, occurred_at, true AS inserted, false AS delivered FROM stored
+		UNION ALL
+		SELECT e.workspace_id, e.event_id, e.user_id, e.name, e.properties, e.occurred_at, false, NOT EXISTS (
+			SELECT 1 FROM event_deliveries d WHERE d.workspace_id = e.workspace_id AND d.event_id = e.event_id
+		)
+		FROM events e WHERE e.workspace_id = $6 AND e.event_id = $1
 	)
-	SELECT event_id, user_id, name, properties, occurred_at, false AS delivered FROM stored`
-	const get = `
-	SELECT e.event_id, e.user_id, e.name, e.properties, e.occurred_at, NOT EXISTS (
-		SELECT 1 FROM event_deliveries d WHERE d.workspace_id = e.workspace_id AND d.event_id = e.event_id
-	) AS delivered
-	FROM events e WHERE e.workspace_id = $2 AND e.event_id = $1`
+	SELECT event_id, user_id, name, properties, occurred_at, delivered, inserted,
+		(SELECT coalesce(json_agg(r ORDER BY r.id), '[]') FROM (` + routedRuns + `) r) AS runs,
+		(SELECT coalesce(json_agg(j ORDER BY j.id), '[]') FROM (
+			SELECT ` + journeyColumns + ` FROM journeys
+			WHERE workspace_id = ev.workspace_id AND entry_event = ev.name AND status = 'active'
+		) j) AS journeys
+	FROM ev`
 	props := e.Properties
 	if len(props) == 0 {
 		props = json.RawMessage(`{}`)
 	}
-	err = s.db.GetContext(ctx, &stored, insert, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt, ws, redeliverAfter.Seconds())
-	if err == nil {
-		return stored, true, nil
+	var row struct {
+		Event
+		Inserted bool   `db:"inserted"`
+		Runs     []byte `db:"runs"`
+		Journeys []byte `db:"journeys"`
 	}
-	if !errors.Is(err, sql.ErrNoRows) {
-		return Event{}, false, fmt.Errorf("insert event: %w", err)
+	// An insert of the same id by another request, not committed when the
+	// statement began, is neither inserted nor seen; asked again, it is.
+	for range 2 {
+		err = s.db.GetContext(ctx, &row, q, e.EventID, e.UserID, e.Name, []byte(props), e.OccurredAt, ws, redeliverAfter.Seconds())
+		if !errors.Is(err, sql.ErrNoRows) {
+			break
+		}
 	}
-	if err := s.db.GetContext(ctx, &stored, get, e.EventID, ws); err != nil {
-		return Event{}, false, fmt.Errorf("get event: %w", err)
+	if err != nil {
+		return Routed{}, fmt.Errorf("ingest event: %w", err)
 	}
-	return stored, false, nil
+	runs, err := scanJSON[routedRun](s.db.Mapper, row.Runs)
+	if err != nil {
+		return Routed{}, fmt.Errorf("ingest event: runs: %w", err)
+	}
+	journeys, err := scanJSON[Journey](s.db.Mapper, row.Journeys)
+	if err != nil {
+		return Routed{}, fmt.Errorf("ingest event: journeys: %w", err)
+	}
+	matched, err := matching(runs, row.Event)
+	if err != nil {
+		return Routed{}, err
+	}
+	return Routed{Event: row.Event, Inserted: row.Inserted, Runs: matched, Journeys: journeys}, nil
 }
 
 // EventKey names a stored event of any workspace.

@@ -198,17 +198,3 @@ func (s *Store) Journeys(ctx context.Context) ([]Journey, error) {
 	return js, nil
 }
 
-// JourneysEnteredBy lists the active journeys whose entry event is name.
-func (s *Store) JourneysEnteredBy(ctx context.Context, name string) ([]Journey, error) {
-	ws, err := scope(ctx, "list journeys entered by "+name)
-	if err != nil {
-		return nil, err
-	}
-	const q = `SELECT ` + journeyColumns + ` FROM journeys
-	WHERE workspace_id = $2 AND entry_event = $1 AND status = 'active' ORDER BY id`
-	js := []Journey{}
-	if err := s.db.SelectContext(ctx, &js, q, name, ws); err != nil {
-		return nil, fmt.Errorf("list journeys entered by %s: %w", name, err)
-	}
-	return js, nil
-}

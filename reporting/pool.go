@@ -3,9 +3,13 @@ package reporting
 import (
 	"context"
 	"database/sql"
+	"encoding/json"
+	"fmt"
+	"reflect"
 	"sync"
 
 	"github.com/jmoiron/sqlx"
+	"github.com/jmoiron/sqlx/reflectx"
 )
 
 // maxPrepared bounds the statements a pool keeps prepared; a query past it
@@ -98,4 +102,29 @@ func (p *pool) Close() error {
 	clear(p.prepared)
 	p.mu.Unlock()
 	return p.DB.Close()
+}
+
+// scanJSON reads rows as json_agg writes them, an array of objects keyed
+// by column, into structs whose db tags name the columns, as sqlx maps
+// result rows: a statement can then return sets of rows of different
+// shapes at once. Each value is read as its field reads JSON.
+func scanJSON[T any](m *reflectx.Mapper, raw []byte) ([]T, error) {
+	var objects []map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &objects); err != nil {
+		return nil, err
+	}
+	rows := make([]T, len(objects))
+	for i, object := range objects {
+		row := reflect.ValueOf(&rows[i]).Elem()
+		for column, value := range object {
+			field := m.FieldByName(row, column)
+			if !field.IsValid() {
+				return nil, fmt.Errorf("no field for column %s", column)
+			}
+			if err := json.Unmarshal(value, field.Addr().Interface()); err != nil {
+				return nil, fmt.Errorf("column %s: %w", column, err)
+			}
+		}
+	}
+	return rows, nil
 }

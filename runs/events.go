@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"golang.org/x/sync/errgroup"
-
 	"journeys/reporting"
 	"journeys/workflows/journey"
 )
@@ -71,33 +69,11 @@ func (e *EntryError) Unwrap() error { return e.Err }
 // and journeys it already entered are not entered again. Failures to enroll
 // are *EntryError.
 func (s *Service) Ingest(ctx context.Context, ev reporting.Event) (EventResult, error) {
-	// The event is stored while the runs and journeys it concerns are looked
-	// up: three round trips to Postgres in the time of one. A repeated
-	// event_id acts as stored, so it is looked up again as stored.
-	var (
-		stored   reporting.Event
-		inserted bool
-		runs     []reporting.Enrollment
-		journeys []reporting.Journey
-	)
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		stored, inserted, err = s.Store.InsertEvent(gctx, ev, s.redeliverAfter())
-		return err
-	})
-	g.Go(func() (err error) {
-		runs, journeys, err = s.route(gctx, ev)
-		return err
-	})
-	if err := g.Wait(); err != nil {
+	routed, err := s.Store.IngestEvent(ctx, ev, s.redeliverAfter())
+	if err != nil {
 		return EventResult{}, err
 	}
-	if !inserted {
-		var err error
-		if runs, journeys, err = s.route(ctx, stored); err != nil {
-			return EventResult{}, err
-		}
-	}
+	stored, inserted, runs, journeys := routed.Event, routed.Inserted, routed.Runs, routed.Journeys
 	res := EventResult{EventID: stored.EventID, Duplicate: !inserted, Entries: []EntryResult{}}
 	if inserted {
 		s.Metrics.EventIngested("stored")
@@ -159,21 +135,6 @@ func (s *Service) deliver(ctx context.Context, ev reporting.Event, runs []report
 		return err
 	}
 	return s.Store.EventsDelivered(ctx, []reporting.EventKey{{Workspace: ws, EventID: ev.EventID}})
-}
-
-// route looks up, at once, the active runs ev concerns and the journeys it
-// is the entry event of.
-func (s *Service) route(ctx context.Context, ev reporting.Event) (runs []reporting.Enrollment, journeys []reporting.Journey, err error) {
-	g, gctx := errgroup.WithContext(ctx)
-	g.Go(func() (err error) {
-		runs, err = s.Store.ActiveEnrollmentsForEvent(gctx, ev)
-		return err
-	})
-	g.Go(func() (err error) {
-		journeys, err = s.Store.JourneysEnteredBy(gctx, ev.Name)
-		return err
-	})
-	return runs, journeys, g.Wait()
 }
 
 // reconcile ends e when Temporal closed its run behind the service's back;

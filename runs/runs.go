@@ -32,12 +32,11 @@ type Store interface {
 	SetEnrollmentRun(ctx context.Context, id int64, runID string, firstStepAt *time.Time) error
 	RemoveEnrollment(ctx context.Context, e reporting.Enrollment, reason string) error
 	// Events.
-	InsertEvent(ctx context.Context, e reporting.Event, redeliverAfter time.Duration) (reporting.Event, bool, error)
+	IngestEvent(ctx context.Context, e reporting.Event, redeliverAfter time.Duration) (reporting.Routed, error)
 	EventsDelivered(ctx context.Context, keys []reporting.EventKey) error
 	ClaimUndeliveredEvents(ctx context.Context, lease, maxLease time.Duration, limit int) ([]reporting.UndeliveredEvent, error)
 	EventNotDelivered(ctx context.Context, k reporting.EventKey, reason string, giveUp bool) error
 	ActiveEnrollmentsForEvent(ctx context.Context, ev reporting.Event) ([]reporting.Enrollment, error)
-	JourneysEnteredBy(ctx context.Context, name string) ([]reporting.Journey, error)
 	Entries(ctx context.Context, eventID string) (map[string]reporting.EntryOutcome, error)
 	RecordEntry(ctx context.Context, eventID, journeyID, userID, outcome, reason string) error
 }
