@@ -197,4 +197,3 @@ func (s *Store) Journeys(ctx context.Context) ([]Journey, error) {
 	}
 	return js, nil
 }
-

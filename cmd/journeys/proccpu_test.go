@@ -8,6 +8,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"journeys/reporting/dbtest"
 )
 
 // procKinds are the kinds of process the benchmark's tables split the
@@ -126,7 +128,7 @@ func procKind(pid int) (int, bool) {
 // phase of n users.
 func (t procTicks) perUser(then procTicks, n int) (ms procTicks) {
 	for k := range t {
-		ms[k] = (t[k] - then[k]) * msPerTick / float64(n)
+		ms[k] = (t[k] - then[k]) * dbtest.MsPerTick / float64(n)
 	}
 	return ms
 }

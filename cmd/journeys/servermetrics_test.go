@@ -8,6 +8,8 @@ import (
 	"os"
 	"strconv"
 	"strings"
+
+	"journeys/reporting/dbtest"
 )
 
 // serverReading is what the Temporal server's metrics say of its history
@@ -26,7 +28,7 @@ type serverReading struct {
 	// history's UpdateWorkflowExecution, matching's task writes its
 	// CreateTasks.
 	persist, persistMs map[string]float64
-	cpu                cpuTicks
+	cpu                dbtest.CPUTicks
 	procs              procTicks
 }
 
@@ -47,7 +49,7 @@ func readServer(ctx context.Context) (r serverReading, ok bool, err error) {
 		return r, false, nil
 	}
 	r.persist, r.persistMs = map[string]float64{}, map[string]float64{}
-	if r.cpu, err = readCPU(); err != nil {
+	if r.cpu, err = dbtest.ReadCPU(); err != nil {
 		return r, false, err
 	}
 	if r.procs, err = readProcs(); err != nil {
@@ -116,36 +118,6 @@ func labelValue(labels, name string) string {
 	return v
 }
 
-// cpuTicks is the machine's CPU time since boot (/proc/stat), busy and
-// in all.
-type cpuTicks struct{ busy, total float64 }
-
-// msPerTick is the length of /proc/stat's ticks (USER_HZ, 100 a second on
-// Linux).
-const msPerTick = 10
-
-func readCPU() (t cpuTicks, err error) {
-	b, err := os.ReadFile("/proc/stat")
-	if err != nil {
-		return t, fmt.Errorf("the machine's CPU time: %w", err)
-	}
-	line, _, _ := strings.Cut(string(b), "\n")
-	// cpu user nice system idle iowait irq softirq steal guest guest_nice;
-	// guest time is counted in user time already.
-	fields := strings.Fields(line)
-	for i, f := range fields[1:min(9, len(fields))] {
-		v, err := strconv.ParseFloat(f, 64)
-		if err != nil {
-			return t, fmt.Errorf("the machine's CPU time: %q: %w", line, err)
-		}
-		t.total += v
-		if i != 3 && i != 4 {
-			t.busy += v
-		}
-	}
-	return t, nil
-}
-
 // serverFigures are what the server did between two readings, as the
 // table's rows show them.
 type serverFigures struct {
@@ -177,8 +149,8 @@ func (r serverReading) since(then serverReading, n int) serverFigures {
 	f := serverFigures{
 		waitMs:     mean(r.waitMs-then.waitMs, r.waits-then.waits),
 		signalMs:   mean(r.signalMs-then.signalMs, r.signals-then.signals),
-		busy:       mean(r.cpu.busy-then.cpu.busy, r.cpu.total-then.cpu.total),
-		cpuPer:     (r.cpu.busy - then.cpu.busy) * msPerTick / float64(n),
+		busy:       mean(r.cpu.Busy-then.cpu.Busy, r.cpu.Total-then.cpu.Total),
+		cpuPer:     (r.cpu.Busy - then.cpu.Busy) * dbtest.MsPerTick / float64(n),
 		byProc:     r.procs.perUser(then.procs, n),
 		persistPer: map[string]float64{},
 		persistMs:  map[string]float64{},
